@@ -1,0 +1,79 @@
+"""The JSON API at /api/v1: one NinjaAPI, key authentication, RFC 9457 errors, and each app's router."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from cxloop import __version__
+from cxloop.accounts.api import router as accounts_router
+from cxloop.accounts.api_auth import ScopeError
+from cxloop.core.exceptions import ServiceError
+from cxloop.core.problems import problem_response
+
+log = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="CX Loop API",
+    version=__version__,
+    description=(
+        "Authenticate with `Authorization: Bearer <API key>` (Settings › API keys). Read keys may call GET "
+        "routes; write keys may also create and change data. Errors are RFC 9457 `application/problem+json`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {"loc": [str(p) for p in err.get("loc", [])], "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors
+    ]
+    first = errors[0] if errors else None
+    detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first else "The request is not valid."
+    return problem_response(422, type_="validation-error", title="Validation failed", detail=detail,
+                            errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return problem_response(401, type_="unauthenticated", title="Unauthenticated",
+                            detail="Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
+                            headers={"WWW-Authenticate": 'Bearer realm="cxloop"'})
+
+
+@api.exception_handler(ScopeError)
+def _scope_error(request, exc: ScopeError):
+    return problem_response(403, type_="insufficient-scope", title="Insufficient scope", detail=str(exc))
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request, exc: ServiceError):
+    extra = {"field": exc.field} if exc.field else {}
+    return problem_response(exc.status, detail=exc.message, **extra)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return problem_response(exc.status_code, detail=str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(404, detail=str(exc) or "Not found.")
+
+
+@api.exception_handler(Exception)
+def _server_error(request, exc):
+    log.exception("API error on %s %s", request.method, request.path)
+    return problem_response(500, detail="The server failed to answer this request; the error was logged.")
+
+
+api.add_router("", accounts_router)

@@ -1,0 +1,263 @@
+"""The `cxloop` command: start the demo, serve, run the worker, migrate, create an admin, and more.
+
+    cxloop demo [--port N] [--data-dir DIR] [--no-browser]
+    cxloop serve [--host H] [--port N] [--workers N]
+    cxloop worker
+    cxloop migrate
+    cxloop createadmin --email E [--password P] [--workspace NAME]
+    cxloop version
+    cxloop manage <django command> ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cxloop import __version__
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"cxloop: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _setup_django(data_dir: str | None = None) -> None:
+    if data_dir:
+        os.environ["CXLOOP_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxloop.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        _fail(f"configuration error: {exc}")
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+# --- commands ----------------------------------------------------------------------------------
+def cmd_version(args) -> None:
+    print(f"cxloop {__version__}")
+
+
+def cmd_migrate(args) -> None:
+    _setup_django(args.data_dir)
+    _migrate(verbosity=1)
+
+
+def cmd_manage(args) -> None:
+    _setup_django(args.data_dir)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["cxloop manage", *args.rest])
+
+
+def cmd_createadmin(args) -> None:
+    _setup_django(args.data_dir)
+    import getpass
+
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from cxloop.accounts.services import user_create, workspace_create
+    from cxloop.core.exceptions import ServiceError
+
+    _migrate()
+    password = args.password or os.environ.get("CXLOOP_ADMIN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            _fail("no password: pass --password or set CXLOOP_ADMIN_PASSWORD when not run interactively.")
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            _fail("the passwords differ.")
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        _fail("password refused: " + " ".join(exc.messages))
+    try:
+        user = user_create(email=args.email, password=password, name=args.name or "", is_staff=True)
+        workspace = workspace_create(name=args.workspace, owner=user) if args.workspace else None
+    except ServiceError as exc:
+        _fail(exc.message)
+    print(f"Created {user.email}" + (f", owner of workspace “{workspace.name}”." if workspace else "."))
+
+
+def cmd_worker(args) -> None:
+    _setup_django(args.data_dir)
+    from django.core.management import call_command
+
+    call_command("db_worker", queue_name="*", interval=args.interval, reload=False, startup_delay=False)
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "cxloop.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "4",
+        "--worker-class", "gthread",
+        "--timeout", "60",
+        "--graceful-timeout", "10",
+        "--access-logfile", "-" if os.environ.get("CXLOOP_ACCESS_LOG") else "/dev/null",
+        "--error-logfile", "-",
+        "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
+
+
+def cmd_serve(args) -> None:
+    _setup_django(args.data_dir)  # fails early on bad settings, before gunicorn forks
+    _check_port_free(args.host, args.port)
+    os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            _fail(f"port {port} on {host} is in use: choose another with --port.")
+
+
+def _wait_healthy(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"a process stopped during start-up (exit code {proc.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"the web server did not answer {url} within {timeout:.0f} s")
+
+
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cmd_demo(args) -> None:
+    data_dir = Path(args.data_dir or os.environ.get("CXLOOP_DATA_DIR") or "cxloop-demo-data").expanduser().resolve()
+    host, port = "127.0.0.1", args.port
+    base_url = f"http://{host}:{port}"
+    # The demo serves plain HTTP on the loopback address: no HTTPS-only cookies or redirects there.
+    os.environ["CXLOOP_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("CXLOOP_HTTPS", "false")
+    os.environ.setdefault("CXLOOP_BASE_URL", base_url)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    _check_port_free(host, port)
+    _setup_django()
+    print(f"Preparing the demo in {data_dir} …", flush=True)
+    _migrate()
+    from cxloop.demo.seed import seed_demo
+
+    creds = seed_demo(data_dir=data_dir, out=lambda line: print(line, flush=True))
+
+    env = dict(os.environ)
+    procs = [
+        subprocess.Popen(_gunicorn_argv(host, port, args.workers), env=env),
+        subprocess.Popen([sys.executable, "-m", "cxloop.cli", "worker"], env=env),
+    ]
+    stopping = False
+
+    def _on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        _wait_healthy(f"{base_url}/api/v1/health", procs)
+    except RuntimeError as exc:
+        _stop_all(procs)
+        _fail(str(exc), code=1)
+    print(f"URL: {base_url}/")
+    print(f"Login: {creds.email} / {creds.password}")
+    print(f"API key: {creds.api_key}")
+    print("Other demo users (same password): tom@ (admin), priya@ (analyst), luis@ (agent), ella@ (viewer)"
+          f" at hearthandthread.example. Press Ctrl-C to stop.", flush=True)
+    if not args.no_browser:
+        import webbrowser
+
+        webbrowser.open(f"{base_url}/login/")
+    exit_code = 0
+    while not stopping:
+        dead = [p for p in procs if p.poll() is not None]
+        if dead:
+            print(f"cxloop: a demo process stopped (exit code {dead[0].returncode}); stopping the rest.",
+                  file=sys.stderr)
+            exit_code = 1
+            break
+        time.sleep(0.5)
+    _stop_all(procs)
+    print("Stopped.", flush=True)
+    raise SystemExit(exit_code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cxloop", description="CX Loop: self-hosted customer experience.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help_: str, data_dir: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        if data_dir:
+            p.add_argument("--data-dir", help="data folder (default: $CXLOOP_DATA_DIR or ./data)")
+        return p
+
+    add("version", cmd_version, "print the version", data_dir=False)
+    p = add("demo", cmd_demo, "start the product with demo data: web server and worker", data_dir=False)
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data-dir", help="data folder (default: ./cxloop-demo-data)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--workers", type=int, default=2, help="web server processes (default 2)")
+    p = add("serve", cmd_serve, "run the web server (gunicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=max(2, (os.cpu_count() or 1)))
+    p = add("worker", cmd_worker, "run the background worker (Django Tasks, database queue)")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls when idle")
+    add("migrate", cmd_migrate, "create or upgrade the database tables")
+    p = add("createadmin", cmd_createadmin, "create an administrator (and optionally their workspace)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="or set CXLOOP_ADMIN_PASSWORD; asked for when omitted")
+    p.add_argument("--name", default="")
+    p.add_argument("--workspace", help="create a workspace with this name, owned by the admin")
+    p = add("manage", cmd_manage, "run any Django management command")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "port", None) is not None and not 1 <= args.port <= 65535:
+        _fail(f"--port {args.port} is not a TCP port (1-65535).")
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

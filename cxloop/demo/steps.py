@@ -1,0 +1,49 @@
+"""The demo seed's steps, in order. Later features append theirs to STEPS."""
+
+from __future__ import annotations
+
+from cxloop.accounts.models import Membership, User, Workspace
+from cxloop.accounts.roles import Role
+from cxloop.accounts.services import user_create, workspace_create
+
+from .seed import DemoContext
+
+COMPANY_NAME = "Hearth & Thread"
+COMPANY_SLUG = "hearth-and-thread"
+DOMAIN = "hearthandthread.example"
+
+# One person per role, so every role can be tried from the login page.
+PEOPLE = [
+    (Role.OWNER, "maya", "Maya Chen"),
+    (Role.ADMIN, "tom", "Tom Berger"),
+    (Role.ANALYST, "priya", "Priya Nair"),
+    (Role.AGENT, "luis", "Luis Romero"),
+    (Role.VIEWER, "ella", "Ella Stone"),
+]
+
+
+def company(ctx: DemoContext) -> None:
+    """The demo company, an online retailer of fashion and home goods, and one user for each role.
+
+    Runs every time (cheaply) so that later steps get the workspace and users in their context.
+    """
+    users: dict[str, User] = {}
+    for role, local, name in PEOPLE:
+        email = f"{local}@{DOMAIN}"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = user_create(email=email, password=ctx.password, name=name)
+        elif ctx.password_is_new:
+            user.set_password(ctx.password)
+            user.save(update_fields=["password"])
+        users[role] = user
+    workspace = Workspace.objects.filter(slug=COMPANY_SLUG).first()
+    if workspace is None:
+        workspace = workspace_create(name=COMPANY_NAME, owner=users[Role.OWNER], slug=COMPANY_SLUG)
+    for role, _, _ in PEOPLE:
+        Membership.objects.get_or_create(workspace=workspace, user=users[role], defaults={"role": role})
+    ctx.workspace = workspace
+    ctx.users = users
+
+
+STEPS = [company]

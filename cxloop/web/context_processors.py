@@ -1,0 +1,5 @@
+from .areas import AREAS
+
+
+def navigation(request):
+    return {"nav_areas": AREAS}
