@@ -38,15 +38,20 @@ def _validation_error(request, exc: NinjaValidationError):
     ]
     first = errors[0] if errors else None
     detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first else "The request is not valid."
-    return problem_response(422, type_="validation-error", title="Validation failed", detail=detail,
-                            errors=errors)
+    return problem_response(
+        422, type_="validation-error", title="Validation failed", detail=detail, errors=errors
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request, exc):
-    return problem_response(401, type_="unauthenticated", title="Unauthenticated",
-                            detail="Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
-                            headers={"WWW-Authenticate": 'Bearer realm="cxloop"'})
+    return problem_response(
+        401,
+        type_="unauthenticated",
+        title="Unauthenticated",
+        detail="Send a valid, unrevoked API key as 'Authorization: Bearer <key>'.",
+        headers={"WWW-Authenticate": 'Bearer realm="cxloop"'},
+    )
 
 
 @api.exception_handler(ScopeError)

@@ -1,12 +1,12 @@
 """The `cxloop` command: start the demo, serve, run the worker, migrate, create an admin, and more.
 
-    cxloop demo [--port N] [--data-dir DIR] [--no-browser]
-    cxloop serve [--host H] [--port N] [--workers N]
-    cxloop worker
-    cxloop migrate
-    cxloop createadmin --email E [--password P] [--workspace NAME]
-    cxloop version
-    cxloop manage <django command> ...
+cxloop demo [--port N] [--data-dir DIR] [--no-browser]
+cxloop serve [--host H] [--port N] [--workers N]
+cxloop worker
+cxloop migrate
+cxloop createadmin --email E [--password P] [--workspace NAME]
+cxloop version
+cxloop manage <django command> ...
 """
 
 from __future__ import annotations
@@ -104,16 +104,29 @@ def cmd_worker(args) -> None:
 
 def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "cxloop.wsgi:application",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--worker-class", "gthread",
-        "--timeout", "60",
-        "--graceful-timeout", "10",
-        "--access-logfile", "-" if os.environ.get("CXLOOP_ACCESS_LOG") else "/dev/null",
-        "--error-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "cxloop.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "10",
+        "--access-logfile",
+        "-" if os.environ.get("CXLOOP_ACCESS_LOG") else "/dev/null",
+        "--error-logfile",
+        "-",
+        "--no-control-socket",
+        "--forwarded-allow-ips",
+        os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
 
 
@@ -161,7 +174,9 @@ def _stop_all(procs: list[subprocess.Popen]) -> None:
 
 
 def cmd_demo(args) -> None:
-    data_dir = Path(args.data_dir or os.environ.get("CXLOOP_DATA_DIR") or "cxloop-demo-data").expanduser().resolve()
+    data_dir = (
+        Path(args.data_dir or os.environ.get("CXLOOP_DATA_DIR") or "cxloop-demo-data").expanduser().resolve()
+    )
     host, port = "127.0.0.1", args.port
     base_url = f"http://{host}:{port}"
     # The demo serves plain HTTP on the loopback address: no HTTPS-only cookies or redirects there.
@@ -198,8 +213,11 @@ def cmd_demo(args) -> None:
     print(f"URL: {base_url}/")
     print(f"Login: {creds.email} / {creds.password}")
     print(f"API key: {creds.api_key}")
-    print("Other demo users (same password): tom@ (admin), priya@ (analyst), luis@ (agent), ella@ (viewer)"
-          f" at hearthandthread.example. Press Ctrl-C to stop.", flush=True)
+    print(
+        "Other demo users (same password): tom@ (admin), priya@ (analyst), luis@ (agent), ella@ (viewer)"
+        " at hearthandthread.example. Press Ctrl-C to stop.",
+        flush=True,
+    )
     if not args.no_browser:
         import webbrowser
 
@@ -208,8 +226,10 @@ def cmd_demo(args) -> None:
     while not stopping:
         dead = [p for p in procs if p.poll() is not None]
         if dead:
-            print(f"cxloop: a demo process stopped (exit code {dead[0].returncode}); stopping the rest.",
-                  file=sys.stderr)
+            print(
+                f"cxloop: a demo process stopped (exit code {dead[0].returncode}); stopping the rest.",
+                file=sys.stderr,
+            )
             exit_code = 1
             break
         time.sleep(0.5)

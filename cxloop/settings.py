@@ -42,7 +42,9 @@ def envbool(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use one of true/false, 1/0, yes/no, on/off.")
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a boolean: use one of true/false, 1/0, yes/no, on/off."
+    )
 
 
 def envint(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -88,7 +90,9 @@ def database_from_url(url: str, data_dir: Path) -> dict:
             "OPTIONS": {
                 # WAL lets the web server read while the worker writes; IMMEDIATE avoids
                 # "database is locked" on write upgrades under concurrency.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+                ),
                 "transaction_mode": "IMMEDIATE",
             },
         }
@@ -129,7 +133,9 @@ DATA_DIR = Path(os.environ.get("CXLOOP_DATA_DIR", "") or Path.cwd() / "data").re
 try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
 except OSError as exc:
-    raise ImproperlyConfigured(f"CXLOOP_DATA_DIR={str(DATA_DIR)!r} cannot be created: {exc.strerror}.") from None
+    raise ImproperlyConfigured(
+        f"CXLOOP_DATA_DIR={str(DATA_DIR)!r} cannot be created: {exc.strerror}."
+    ) from None
 if not os.access(DATA_DIR, os.W_OK):
     raise ImproperlyConfigured(f"CXLOOP_DATA_DIR={str(DATA_DIR)!r} is not writable.")
 
@@ -140,7 +146,9 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 HTTPS = envbool("CXLOOP_HTTPS", not DEBUG)
 BASE_URL = os.environ.get("CXLOOP_BASE_URL", "http://localhost:8000").rstrip("/")
 if urlparse(BASE_URL).scheme not in {"http", "https"} or not urlparse(BASE_URL).netloc:
-    raise ImproperlyConfigured(f"CXLOOP_BASE_URL={BASE_URL!r} must be an http(s) address like https://cx.example.com")
+    raise ImproperlyConfigured(
+        f"CXLOOP_BASE_URL={BASE_URL!r} must be an http(s) address like https://cx.example.com"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -226,7 +234,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "media"},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve static files straight from the installed packages: no collectstatic step for `cxloop demo`.
@@ -261,8 +272,9 @@ LOGIN_FAILURE_WINDOW_SECONDS = envint("CXLOOP_LOGIN_FAILURE_WINDOW", 15 * 60, mi
 INVITATION_TTL_HOURS = envint("CXLOOP_INVITATION_TTL_HOURS", 7 * 24, minimum=1)
 
 # --- Email -------------------------------------------------------------------------------------
-_email_backend = envchoice("EMAIL_BACKEND", "smtp" if os.environ.get("EMAIL_HOST") else "console",
-                           ("console", "smtp", "locmem"))
+_email_backend = envchoice(
+    "EMAIL_BACKEND", "smtp" if os.environ.get("EMAIL_HOST") else "console", ("console", "smtp", "locmem")
+)
 EMAIL_BACKEND = {
     "console": "django.core.mail.backends.console.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",

@@ -21,7 +21,9 @@ class ApiKeyAuth(HttpBearer):
         if key is None:
             return None
         if not key.has_scope(self.scope):
-            raise ScopeError(f"This key has the scopes {', '.join(key.scopes)}; this call needs '{self.scope}'.")
+            raise ScopeError(
+                f"This key has the scopes {', '.join(key.scopes)}; this call needs '{self.scope}'."
+            )
         request.api_key = key
         request.workspace = key.workspace
         return key

@@ -79,7 +79,9 @@ class Invitation(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Role.choices)
-    nonce = models.CharField(max_length=32, unique=True, help_text="Bound into the signed link; the link is not stored.")
+    nonce = models.CharField(
+        max_length=32, unique=True, help_text="Bound into the signed link; the link is not stored."
+    )
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=dj_timezone.now)
     expires_at = models.DateTimeField()
@@ -89,6 +91,9 @@ class Invitation(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_at"], name="invitation_ws_created")]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.workspace_id} as {self.role}"
 
     @property
     def state(self) -> str:
@@ -150,7 +155,9 @@ class AuditEvent(models.Model):
         KEY_REVOKED = "api_key.revoked", "API key revoked"
         EXPORT = "export", "Data exported"
 
-    workspace = models.ForeignKey(Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     subject_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -167,6 +174,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject_user", "-created_at"], name="audit_subject_created"),
         ]
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
 
     @property
     def detail(self) -> str:

@@ -71,19 +71,27 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
-def workspace_create(*, name: str, owner: User, meta: RequestMeta = SYSTEM, slug: str | None = None) -> Workspace:
+def workspace_create(
+    *, name: str, owner: User, meta: RequestMeta = SYSTEM, slug: str | None = None
+) -> Workspace:
     name = name.strip()
     if not name:
         raise ServiceError("The workspace needs a name.", field="name")
     workspace = Workspace.objects.create(name=name[:120], slug=slug or _unique_slug(name))
     Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
-    audit_record(action=AuditEvent.Action.WORKSPACE_CREATED, workspace=workspace, actor=owner, meta=meta,
-                 target=workspace.name)
+    audit_record(
+        action=AuditEvent.Action.WORKSPACE_CREATED,
+        workspace=workspace,
+        actor=owner,
+        meta=meta,
+        target=workspace.name,
+    )
     return workspace
 
 
-def workspace_rename(*, workspace: Workspace, actor_membership: Membership, name: str,
-                     meta: RequestMeta = SYSTEM) -> Workspace:
+def workspace_rename(
+    *, workspace: Workspace, actor_membership: Membership, name: str, meta: RequestMeta = SYSTEM
+) -> Workspace:
     _require(actor_membership, Perm.MANAGE_WORKSPACE)
     name = name.strip()
     if not name:
@@ -91,8 +99,14 @@ def workspace_rename(*, workspace: Workspace, actor_membership: Membership, name
     old = workspace.name
     workspace.name = name[:120]
     workspace.save(update_fields=["name"])
-    audit_record(action=AuditEvent.Action.WORKSPACE_UPDATED, workspace=workspace, actor=actor_membership.user,
-                 meta=meta, target=workspace.name, data={"name": [old, workspace.name]})
+    audit_record(
+        action=AuditEvent.Action.WORKSPACE_UPDATED,
+        workspace=workspace,
+        actor=actor_membership.user,
+        meta=meta,
+        target=workspace.name,
+        data={"name": [old, workspace.name]},
+    )
     return workspace
 
 
@@ -107,13 +121,18 @@ def _owner_count(workspace: Workspace) -> int:
 
 
 @transaction.atomic
-def membership_set_role(*, actor_membership: Membership, member_id: int, role: str,
-                        meta: RequestMeta = SYSTEM) -> Membership:
+def membership_set_role(
+    *, actor_membership: Membership, member_id: int, role: str, meta: RequestMeta = SYSTEM
+) -> Membership:
     workspace = actor_membership.workspace
     if role not in Role.values:
         raise ServiceError(f"Unknown role {role!r}.", field="role")
-    member = Membership.objects.select_for_update().select_related("user").filter(
-        workspace=workspace, pk=member_id).first()
+    member = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(workspace=workspace, pk=member_id)
+        .first()
+    )
     if member is None:
         raise NotFound("No such member in this workspace.")
     if not (can_assign(actor_membership.role, member.role) and can_assign(actor_membership.role, role)):
@@ -125,16 +144,27 @@ def membership_set_role(*, actor_membership: Membership, member_id: int, role: s
         return member
     member.role = role
     member.save(update_fields=["role"])
-    audit_record(action=AuditEvent.Action.ROLE_CHANGED, workspace=workspace, actor=actor_membership.user,
-                 subject_user=member.user, meta=meta, target=member.user.email, data={"role": [old, role]})
+    audit_record(
+        action=AuditEvent.Action.ROLE_CHANGED,
+        workspace=workspace,
+        actor=actor_membership.user,
+        subject_user=member.user,
+        meta=meta,
+        target=member.user.email,
+        data={"role": [old, role]},
+    )
     return member
 
 
 @transaction.atomic
 def membership_remove(*, actor_membership: Membership, member_id: int, meta: RequestMeta = SYSTEM) -> None:
     workspace = actor_membership.workspace
-    member = Membership.objects.select_for_update().select_related("user").filter(
-        workspace=workspace, pk=member_id).first()
+    member = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(workspace=workspace, pk=member_id)
+        .first()
+    )
     if member is None:
         raise NotFound("No such member in this workspace.")
     if member.pk != actor_membership.pk and not can_assign(actor_membership.role, member.role):
@@ -142,8 +172,15 @@ def membership_remove(*, actor_membership: Membership, member_id: int, meta: Req
     if member.role == Role.OWNER and _owner_count(workspace) == 1:
         raise Conflict("A workspace keeps at least one owner: make someone else owner first.")
     member.delete()
-    audit_record(action=AuditEvent.Action.MEMBER_REMOVED, workspace=workspace, actor=actor_membership.user,
-                 subject_user=member.user, meta=meta, target=member.user.email, data={"role": member.role})
+    audit_record(
+        action=AuditEvent.Action.MEMBER_REMOVED,
+        workspace=workspace,
+        actor=actor_membership.user,
+        subject_user=member.user,
+        meta=meta,
+        target=member.user.email,
+        data={"role": member.role},
+    )
 
 
 # --- Invitations -------------------------------------------------------------------------------
@@ -157,8 +194,9 @@ def invitation_url(invitation: Invitation) -> str:
 
 
 @transaction.atomic
-def invitation_create(*, actor_membership: Membership, email: str, role: str,
-                      meta: RequestMeta = SYSTEM) -> Invitation:
+def invitation_create(
+    *, actor_membership: Membership, email: str, role: str, meta: RequestMeta = SYSTEM
+) -> Invitation:
     from .tasks import send_invitation_email
 
     workspace = actor_membership.workspace
@@ -172,8 +210,9 @@ def invitation_create(*, actor_membership: Membership, email: str, role: str,
     if Membership.objects.filter(workspace=workspace, user__email__iexact=email).exists():
         raise Conflict(f"{email} is already a member of this workspace.", field="email")
     # A new invitation replaces pending ones for the same address.
-    Invitation.objects.filter(workspace=workspace, email=email, accepted_at__isnull=True,
-                              revoked_at__isnull=True).update(revoked_at=timezone.now())
+    Invitation.objects.filter(
+        workspace=workspace, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     invitation = Invitation.objects.create(
         workspace=workspace,
         email=email,
@@ -182,21 +221,37 @@ def invitation_create(*, actor_membership: Membership, email: str, role: str,
         invited_by=actor_membership.user,
         expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
-    audit_record(action=AuditEvent.Action.INVITATION_SENT, workspace=workspace, actor=actor_membership.user,
-                 meta=meta, target=email, data={"role": role})
+    audit_record(
+        action=AuditEvent.Action.INVITATION_SENT,
+        workspace=workspace,
+        actor=actor_membership.user,
+        meta=meta,
+        target=email,
+        data={"role": role},
+    )
     transaction.on_commit(lambda: send_invitation_email.enqueue(invitation_id=invitation.pk))
     return invitation
 
 
-def invitation_revoke(*, actor_membership: Membership, invitation_id: int, meta: RequestMeta = SYSTEM) -> None:
+def invitation_revoke(
+    *, actor_membership: Membership, invitation_id: int, meta: RequestMeta = SYSTEM
+) -> None:
     _require(actor_membership, Perm.MANAGE_MEMBERS)
     updated = Invitation.objects.filter(
-        workspace=actor_membership.workspace, pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
+        workspace=actor_membership.workspace,
+        pk=invitation_id,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
     ).update(revoked_at=timezone.now())
     if not updated:
         raise NotFound("No pending invitation with that id in this workspace.")
-    audit_record(action=AuditEvent.Action.INVITATION_REVOKED, workspace=actor_membership.workspace,
-                 actor=actor_membership.user, meta=meta, target=str(invitation_id))
+    audit_record(
+        action=AuditEvent.Action.INVITATION_REVOKED,
+        workspace=actor_membership.workspace,
+        actor=actor_membership.user,
+        meta=meta,
+        target=str(invitation_id),
+    )
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -205,8 +260,11 @@ def invitation_from_token(token: str) -> Invitation:
         payload = signing.loads(token, salt=_INVITATION_SALT)
     except signing.BadSignature:
         raise NotFound("This invitation link is not valid.") from None
-    invitation = Invitation.objects.select_related("workspace").filter(
-        pk=payload.get("i"), nonce=payload.get("n")).first()
+    invitation = (
+        Invitation.objects.select_related("workspace")
+        .filter(pk=payload.get("i"), nonce=payload.get("n"))
+        .first()
+    )
     if invitation is None:
         raise NotFound("This invitation link is not valid.")
     state = invitation.state
@@ -220,8 +278,9 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: User | None, name: str = "", password: str = "",
-                      meta: RequestMeta = SYSTEM) -> Membership:
+def invitation_accept(
+    *, token: str, user: User | None, name: str = "", password: str = "", meta: RequestMeta = SYSTEM
+) -> Membership:
     """Use an invitation: `user` is the logged-in person, or None to create the account from the form."""
     invitation = invitation_from_token(token)
     # Lock the row so two concurrent uses of one link cannot both succeed.
@@ -242,17 +301,27 @@ def invitation_accept(*, token: str, user: User | None, name: str = "", password
         user = User.objects.create_user(invitation.email, password, name=name.strip()[:150])
     elif user.email.lower() != invitation.email.lower():
         raise PermissionDenied(
-            f"This invitation is for {invitation.email}; you are logged in as {user.email}.")
+            f"This invitation is for {invitation.email}; you are logged in as {user.email}."
+        )
     try:
         with transaction.atomic():
-            membership = Membership.objects.create(workspace=invitation.workspace, user=user, role=invitation.role)
+            membership = Membership.objects.create(
+                workspace=invitation.workspace, user=user, role=invitation.role
+            )
     except IntegrityError:
         raise Conflict("You are already a member of this workspace.") from None
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    audit_record(action=AuditEvent.Action.INVITATION_ACCEPTED, workspace=invitation.workspace, actor=user,
-                 subject_user=user, meta=meta, target=user.email, data={"role": invitation.role})
+    audit_record(
+        action=AuditEvent.Action.INVITATION_ACCEPTED,
+        workspace=invitation.workspace,
+        actor=user,
+        subject_user=user,
+        meta=meta,
+        target=user.email,
+        data={"role": invitation.role},
+    )
     return membership
 
 
@@ -268,8 +337,15 @@ class NewApiKey:
     raw: str  # shown once, never stored
 
 
-def api_key_create(*, workspace: Workspace, name: str, scopes: list[str], actor: User | None,
-                   actor_membership: Membership | None = None, meta: RequestMeta = SYSTEM) -> NewApiKey:
+def api_key_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    scopes: list[str],
+    actor: User | None,
+    actor_membership: Membership | None = None,
+    meta: RequestMeta = SYSTEM,
+) -> NewApiKey:
     if actor_membership is not None:
         _require(actor_membership, Perm.MANAGE_KEYS)
     name = (name or "").strip()
@@ -281,10 +357,22 @@ def api_key_create(*, workspace: Workspace, name: str, scopes: list[str], actor:
     if "write" in scopes:
         scopes = ["read", "write"]
     raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(workspace=workspace, name=name[:100], prefix=raw[:12], key_hash=_hash_key(raw),
-                                scopes=scopes, created_by=actor)
-    audit_record(action=AuditEvent.Action.KEY_CREATED, workspace=workspace, actor=actor, meta=meta,
-                 target=str(key), data={"scopes": scopes})
+    key = ApiKey.objects.create(
+        workspace=workspace,
+        name=name[:100],
+        prefix=raw[:12],
+        key_hash=_hash_key(raw),
+        scopes=scopes,
+        created_by=actor,
+    )
+    audit_record(
+        action=AuditEvent.Action.KEY_CREATED,
+        workspace=workspace,
+        actor=actor,
+        meta=meta,
+        target=str(key),
+        data={"scopes": scopes},
+    )
     return NewApiKey(key=key, raw=raw)
 
 
@@ -296,8 +384,13 @@ def api_key_revoke(*, actor_membership: Membership, key_id: int, meta: RequestMe
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-        audit_record(action=AuditEvent.Action.KEY_REVOKED, workspace=key.workspace, actor=actor_membership.user,
-                     meta=meta, target=str(key))
+        audit_record(
+            action=AuditEvent.Action.KEY_REVOKED,
+            workspace=key.workspace,
+            actor=actor_membership.user,
+            meta=meta,
+            target=str(key),
+        )
     return key
 
 
@@ -305,7 +398,11 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
     """The active key for a presented secret, with its workspace; records when it was last used."""
     if not raw.startswith(API_KEY_PREFIX) or len(raw) > 100:
         return None
-    key = ApiKey.objects.select_related("workspace").filter(key_hash=_hash_key(raw), revoked_at__isnull=True).first()
+    key = (
+        ApiKey.objects.select_related("workspace")
+        .filter(key_hash=_hash_key(raw), revoked_at__isnull=True)
+        .first()
+    )
     if key is None:
         return None
     now = timezone.now()
@@ -341,11 +438,19 @@ def login_attempt(*, request, email: str, password: str, meta: RequestMeta) -> L
     blocked = [s for s in states if s.count >= limit]
     if blocked:
         retry = max(s.retry_after for s in blocked)
-        audit_record(action=AuditEvent.Action.LOGIN_THROTTLED, subject_user=known, meta=meta,
-                     target=email, data={"retry_after": retry})
+        audit_record(
+            action=AuditEvent.Action.LOGIN_THROTTLED,
+            subject_user=known,
+            meta=meta,
+            target=email,
+            data={"retry_after": retry},
+        )
         minutes = max(1, (retry + 59) // 60)
-        return LoginResult(user=None, retry_after=retry,
-                           error=f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}.")
+        return LoginResult(
+            user=None,
+            retry_after=retry,
+            error=f"Too many failed attempts. Try again in {minutes} minute{'s' * (minutes > 1)}.",
+        )
     user = authenticate(request, username=email, password=password) if email and password else None
     if user is None:
         for k in keys:

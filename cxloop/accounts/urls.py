@@ -14,7 +14,9 @@ urlpatterns = [
     path("settings/members/invite/", views.member_invite, name="member_invite"),
     path("settings/members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("settings/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
-    path("settings/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path(
+        "settings/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"
+    ),
     path("settings/api-keys/", views.api_keys, name="api_keys"),
     path("settings/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
     path("settings/audit/", views.audit_log, name="audit_log"),

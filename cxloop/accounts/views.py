@@ -24,23 +24,29 @@ from .roles import ROLE_PERMS, Perm, Role, can_assign
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_url or "home")
     error, email, status = None, "", 200
     if request.method == "POST":
         email = request.POST.get("email", "")[:254]
-        result = services.login_attempt(request=request, email=email, password=request.POST.get("password", ""),
-                                        meta=RequestMeta.from_request(request))
+        result = services.login_attempt(
+            request=request,
+            email=email,
+            password=request.POST.get("password", ""),
+            meta=RequestMeta.from_request(request),
+        )
         if result.user is not None:
             login(request, result.user)
             return redirect(next_url or "home")
         error = result.error
         status = 429 if result.retry_after else 200
-    response = render(request, "accounts/login.html", {"error": error, "email": email, "next": next_url},
-                      status=status)
+    response = render(
+        request, "accounts/login.html", {"error": error, "email": email, "next": next_url}, status=status
+    )
     if status == 429:
         response["Retry-After"] = str(result.retry_after)
     return response
@@ -49,8 +55,13 @@ def login_view(request):
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        services.audit_record(action=AuditEvent.Action.LOGOUT, actor=request.user, subject_user=request.user,
-                              meta=RequestMeta.from_request(request), target=request.user.email)
+        services.audit_record(
+            action=AuditEvent.Action.LOGOUT,
+            actor=request.user,
+            subject_user=request.user,
+            meta=RequestMeta.from_request(request),
+            target=request.user.email,
+        )
     logout(request)
     return redirect("login")
 
@@ -78,8 +89,9 @@ def workspace_new(request):
     error = None
     if request.method == "POST":
         try:
-            workspace = services.workspace_create(name=request.POST.get("name", ""), owner=request.user,
-                                                  meta=RequestMeta.from_request(request))
+            workspace = services.workspace_create(
+                name=request.POST.get("name", ""), owner=request.user, meta=RequestMeta.from_request(request)
+            )
         except ServiceError as exc:
             error = exc.message
         else:
@@ -101,8 +113,12 @@ def invitation_accept(request, token: str):
     if request.method == "POST":
         try:
             membership = services.invitation_accept(
-                token=token, user=user, name=request.POST.get("name", ""),
-                password=request.POST.get("password", ""), meta=RequestMeta.from_request(request))
+                token=token,
+                user=user,
+                name=request.POST.get("name", ""),
+                password=request.POST.get("password", ""),
+                meta=RequestMeta.from_request(request),
+            )
         except ServiceError as exc:
             error = exc.message
         else:
@@ -111,8 +127,11 @@ def invitation_accept(request, token: str):
             request.session[SESSION_KEY] = membership.workspace_id
             messages.success(request, f"Welcome to {membership.workspace.name}.")
             return redirect("home")
-    return render(request, "accounts/invitation.html",
-                  {"invitation": invitation, "needs_account": needs_account, "error": error})
+    return render(
+        request,
+        "accounts/invitation.html",
+        {"invitation": invitation, "needs_account": needs_account, "error": error},
+    )
 
 
 # --- Settings ----------------------------------------------------------------------------------
@@ -129,8 +148,12 @@ def settings_home(request):
 @require_POST
 def workspace_rename(request):
     try:
-        services.workspace_rename(workspace=request.workspace, actor_membership=request.membership,
-                                  name=request.POST.get("name", ""), meta=RequestMeta.from_request(request))
+        services.workspace_rename(
+            workspace=request.workspace,
+            actor_membership=request.membership,
+            name=request.POST.get("name", ""),
+            meta=RequestMeta.from_request(request),
+        )
         messages.success(request, "Workspace renamed.")
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -147,7 +170,8 @@ def members(request):
         "tab": "members",
         "members": member_rows,
         "invitations": selectors.invitations_pending(workspace=request.workspace)
-        if Perm.MANAGE_MEMBERS in ROLE_PERMS[membership.role] else [],
+        if Perm.MANAGE_MEMBERS in ROLE_PERMS[membership.role]
+        else [],
         "assignable_roles": _assignable_roles(membership.role),
     }
     return render(request, "accounts/members.html", context)
@@ -157,17 +181,24 @@ def members(request):
 @require_POST
 def member_invite(request):
     try:
-        invitation = services.invitation_create(actor_membership=request.membership,
-                                                email=request.POST.get("email", ""),
-                                                role=request.POST.get("role", ""),
-                                                meta=RequestMeta.from_request(request))
+        invitation = services.invitation_create(
+            actor_membership=request.membership,
+            email=request.POST.get("email", ""),
+            role=request.POST.get("role", ""),
+            meta=RequestMeta.from_request(request),
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Invitation sent to {invitation.email}. The link works once and expires "
-                                  f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.")
-        messages.info(request, f"Invitation link (share it if email is not set up): "
-                               f"{services.invitation_url(invitation)}")
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}. The link works once and expires "
+            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        messages.info(
+            request,
+            f"Invitation link (share it if email is not set up): {services.invitation_url(invitation)}",
+        )
     return redirect("members")
 
 
@@ -175,8 +206,11 @@ def member_invite(request):
 @require_POST
 def invitation_revoke(request, invitation_id: int):
     try:
-        services.invitation_revoke(actor_membership=request.membership, invitation_id=invitation_id,
-                                   meta=RequestMeta.from_request(request))
+        services.invitation_revoke(
+            actor_membership=request.membership,
+            invitation_id=invitation_id,
+            meta=RequestMeta.from_request(request),
+        )
         messages.success(request, "Invitation withdrawn.")
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -187,9 +221,12 @@ def invitation_revoke(request, invitation_id: int):
 @require_POST
 def member_role(request, member_id: int):
     try:
-        member = services.membership_set_role(actor_membership=request.membership, member_id=member_id,
-                                              role=request.POST.get("role", ""),
-                                              meta=RequestMeta.from_request(request))
+        member = services.membership_set_role(
+            actor_membership=request.membership,
+            member_id=member_id,
+            role=request.POST.get("role", ""),
+            meta=RequestMeta.from_request(request),
+        )
         messages.success(request, f"{member.user.email} is now {member.get_role_display().lower()}.")
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -203,8 +240,9 @@ def member_remove(request, member_id: int):
     if not leaving and Perm.MANAGE_MEMBERS not in ROLE_PERMS[request.membership.role]:
         return render(request, "web/forbidden.html", {"perm": Perm.MANAGE_MEMBERS.label}, status=403)
     try:
-        services.membership_remove(actor_membership=request.membership, member_id=member_id,
-                                   meta=RequestMeta.from_request(request))
+        services.membership_remove(
+            actor_membership=request.membership, member_id=member_id, meta=RequestMeta.from_request(request)
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("members")
@@ -223,13 +261,21 @@ def api_keys(request):
     if request.method == "POST":
         scopes = ["read", "write"] if request.POST.get("scope") == "write" else ["read"]
         try:
-            created = services.api_key_create(workspace=request.workspace, name=request.POST.get("name", ""),
-                                              scopes=scopes, actor=request.user,
-                                              actor_membership=request.membership,
-                                              meta=RequestMeta.from_request(request))
+            created = services.api_key_create(
+                workspace=request.workspace,
+                name=request.POST.get("name", ""),
+                scopes=scopes,
+                actor=request.user,
+                actor_membership=request.membership,
+                meta=RequestMeta.from_request(request),
+            )
         except ServiceError as exc:
             messages.error(request, exc.message)
-    context = {"tab": "keys", "keys": selectors.api_keys_list(workspace=request.workspace), "created": created}
+    context = {
+        "tab": "keys",
+        "keys": selectors.api_keys_list(workspace=request.workspace),
+        "created": created,
+    }
     response = render(request, "accounts/api_keys.html", context)
     if created:
         response["Cache-Control"] = "no-store"
@@ -240,8 +286,9 @@ def api_keys(request):
 @require_POST
 def api_key_revoke(request, key_id: int):
     try:
-        key = services.api_key_revoke(actor_membership=request.membership, key_id=key_id,
-                                      meta=RequestMeta.from_request(request))
+        key = services.api_key_revoke(
+            actor_membership=request.membership, key_id=key_id, meta=RequestMeta.from_request(request)
+        )
         messages.success(request, f"Key “{key.name}” revoked: it no longer works.")
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -254,5 +301,8 @@ def audit_log(request):
     if action not in AuditEvent.Action.values:
         action = None
     events = selectors.audit_events(workspace=request.workspace, action=action)
-    return render(request, "accounts/audit.html",
-                  {"tab": "audit", "events": events, "actions": AuditEvent.Action.choices, "action": action})
+    return render(
+        request,
+        "accounts/audit.html",
+        {"tab": "audit", "events": events, "actions": AuditEvent.Action.choices, "action": action},
+    )

@@ -15,6 +15,9 @@ class RateCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="ratecounter_key_window")]
         indexes = [models.Index(fields=["window_start"], name="ratecounter_window")]
 
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window_start}={self.count}"
+
 
 class SeedStep(models.Model):
     """Which demo-seed steps have run on this database, so `cxloop demo` seeds once and later steps
@@ -22,3 +25,6 @@ class SeedStep(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     applied_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name

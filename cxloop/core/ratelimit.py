@@ -47,7 +47,9 @@ def hit(key: str, *, limit: int, window_seconds: int, now: float | None = None) 
 
 def peek(key: str, *, limit: int, window_seconds: int, now: float | None = None) -> RateState:
     start, retry_after = _window(window_seconds, now)
-    row = RateCounter.objects.filter(key=key[:200], window_start=start).values_list("count", flat=True).first()
+    row = (
+        RateCounter.objects.filter(key=key[:200], window_start=start).values_list("count", flat=True).first()
+    )
     return RateState(count=row or 0, limit=limit, retry_after=retry_after)
 
 

@@ -62,8 +62,12 @@ def seed_demo(*, data_dir: Path, seed: int = DEMO_SEED, out=None) -> DemoCredent
 
     stored = _load_credentials(data_dir)
     password = stored.get("password") or secrets.token_urlsafe(9)
-    ctx = DemoContext(rng=random.Random(seed), now=timezone.now(), password=password,
-                      password_is_new="password" not in stored)
+    ctx = DemoContext(
+        rng=random.Random(seed),
+        now=timezone.now(),
+        password=password,
+        password_is_new="password" not in stored,
+    )
     for step in STEPS:
         name = step.__name__
         ctx.rng = random.Random(f"{seed}:{name}")
@@ -76,7 +80,8 @@ def seed_demo(*, data_dir: Path, seed: int = DEMO_SEED, out=None) -> DemoCredent
     owner = ctx.users["owner"]
     raw = stored.get("api_key", "")
     if not raw or not ApiKey.objects.filter(key_hash=_hash_key(raw), revoked_at__isnull=True).exists():
-        raw = api_key_create(workspace=ctx.workspace, name="Demo key (cxloop demo)", scopes=["read", "write"],
-                             actor=owner).raw
+        raw = api_key_create(
+            workspace=ctx.workspace, name="Demo key (cxloop demo)", scopes=["read", "write"], actor=owner
+        ).raw
     _save_credentials(data_dir, {"email": owner.email, "password": password, "api_key": raw})
     return DemoCredentials(email=owner.email, password=password, api_key=raw, workspace=ctx.workspace.slug)

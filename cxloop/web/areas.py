@@ -15,16 +15,41 @@ class Area:
 
 
 AREAS = [
-    Area("inbox", "Inbox", "Every piece of feedback from every channel, newest first, with filters and search.",
-         "issue #4"),
-    Area("customers", "Customers", "One profile per customer across channels: identities, attributes, timeline.",
-         "issue #4"),
-    Area("surveys", "Surveys", "NPS, CSAT and CES surveys on links, in a website widget and by email.", "issue #5"),
-    Area("analytics", "Analytics", "Themes, sentiment and emotion of every text, read by local models.",
-         "issues #6 and #7"),
-    Area("dashboards", "Dashboards", "Scores with confidence intervals by segment, channel and touchpoint.",
-         "issue #7"),
+    Area(
+        "inbox",
+        "Inbox",
+        "Every piece of feedback from every channel, newest first, with filters and search.",
+        "issue #4",
+    ),
+    Area(
+        "customers",
+        "Customers",
+        "One profile per customer across channels: identities, attributes, timeline.",
+        "issue #4",
+    ),
+    Area(
+        "surveys",
+        "Surveys",
+        "NPS, CSAT and CES surveys on links, in a website widget and by email.",
+        "issue #5",
+    ),
+    Area(
+        "analytics",
+        "Analytics",
+        "Themes, sentiment and emotion of every text, read by local models.",
+        "issues #6 and #7",
+    ),
+    Area(
+        "dashboards",
+        "Dashboards",
+        "Scores with confidence intervals by segment, channel and touchpoint.",
+        "issue #7",
+    ),
     Area("cases", "Cases", "Rules that turn signals into cases with an owner and a deadline.", "issue #8"),
-    Area("journeys", "Journeys", "Journey maps that show where the experience breaks and what it costs.",
-         "a later issue"),
+    Area(
+        "journeys",
+        "Journeys",
+        "Journey maps that show where the experience breaks and what it costs.",
+        "a later issue",
+    ),
 ]
