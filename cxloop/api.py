@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -11,9 +13,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from cxloop import __version__
 from cxloop.accounts.api import router as accounts_router
-from cxloop.accounts.api_auth import ScopeError
+from cxloop.accounts.api_auth import RateLimited, ScopeError
 from cxloop.core.exceptions import ServiceError
 from cxloop.core.problems import problem_response
+from cxloop.customers.api import router as customers_router
+from cxloop.feedback.api import router as feedback_router
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +34,19 @@ api = NinjaAPI(
 )
 
 
+def _clean_loc(loc) -> list[str]:
+    """["body", "payload", "items", 3, "text"] -> ["body", "items", "3", "text"]: the handler's parameter
+    name is an implementation detail; the path a client needs is the one inside its JSON."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] == "body" and parts[1] == "payload":
+        del parts[1]
+    return parts
+
+
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request, exc: NinjaValidationError):
     errors = [
-        {"loc": [str(p) for p in err.get("loc", [])], "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {"loc": _clean_loc(err.get("loc", [])), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in exc.errors
     ]
     first = errors[0] if errors else None
@@ -59,6 +72,30 @@ def _scope_error(request, exc: ScopeError):
     return problem_response(403, type_="insufficient-scope", title="Insufficient scope", detail=str(exc))
 
 
+@api.exception_handler(RateLimited)
+def _rate_limited(request, exc: RateLimited):
+    return problem_response(
+        429,
+        type_="rate-limited",
+        title="Too many requests",
+        detail=str(exc),
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem_response(
+        413,
+        type_="body-too-large",
+        title="Request body too large",
+        detail=f"The body is over the limit of {limit:,} bytes; send smaller batches.",
+    )
+
+
 @api.exception_handler(ServiceError)
 def _service_error(request, exc: ServiceError):
     extra = {"field": exc.field} if exc.field else {}
@@ -67,6 +104,14 @@ def _service_error(request, exc: ServiceError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return problem_response(
+            400,
+            type_="malformed-json",
+            title="Malformed JSON",
+            detail=f"The body is not valid JSON: {cause.msg} at line {cause.lineno} column {cause.colno}.",
+        )
     return problem_response(exc.status_code, detail=str(exc))
 
 
@@ -82,3 +127,5 @@ def _server_error(request, exc):
 
 
 api.add_router("", accounts_router)
+api.add_router("", feedback_router)
+api.add_router("", customers_router)

@@ -269,6 +269,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CXLOOP_MAX_BODY_BYTES", 10 * 1024 * 1024, 
 # Login throttling: this many failures per window per account and per client address.
 LOGIN_FAILURE_LIMIT = envint("CXLOOP_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("CXLOOP_LOGIN_FAILURE_WINDOW", 15 * 60, minimum=60)
+API_RATE_LIMIT_PER_MINUTE = envint("CXLOOP_API_RATE_LIMIT", 3000, minimum=1)
 INVITATION_TTL_HOURS = envint("CXLOOP_INVITATION_TTL_HOURS", 7 * 24, minimum=1)
 
 # --- Email -------------------------------------------------------------------------------------

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from django.conf import settings
 from ninja.security import HttpBearer
+
+from cxloop.core import ratelimit
 
 from .services import api_key_authenticate
 
 
 class ScopeError(Exception):
     pass
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int, limit: int):
+        super().__init__(f"More than {limit} requests a minute with this key.")
+        self.retry_after = retry_after
 
 
 class ApiKeyAuth(HttpBearer):
@@ -24,6 +33,9 @@ class ApiKeyAuth(HttpBearer):
             raise ScopeError(
                 f"This key has the scopes {', '.join(key.scopes)}; this call needs '{self.scope}'."
             )
+        state = ratelimit.hit(f"api:{key.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE, window_seconds=60)
+        if state.exceeded:
+            raise RateLimited(state.retry_after, state.limit)
         request.api_key = key
         request.workspace = key.workspace
         return key

@@ -154,6 +154,9 @@ class AuditEvent(models.Model):
         KEY_CREATED = "api_key.created", "API key created"
         KEY_REVOKED = "api_key.revoked", "API key revoked"
         EXPORT = "export", "Data exported"
+        CUSTOMER_MERGED = "customer.merged", "Customers merged"
+        CUSTOMER_ERASED = "customer.erased", "Customer erased"
+        FEEDBACK_ERASED = "feedback.erased", "Feedback erased"
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -28,3 +28,20 @@ class SeedStep(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a write sent with an `Idempotency-Key` header: a replay gets it back unchanged."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key

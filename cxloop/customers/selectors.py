@@ -1,0 +1,70 @@
+"""Reads of customers and events. Every function takes the workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+
+from cxloop.core.pagination import keyset_page
+
+from .models import Customer, Event, Identity
+
+
+def customers_queryset(*, workspace, q: str | None = None, segment: str | None = None) -> QuerySet[Customer]:
+    qs = Customer.objects.filter(workspace=workspace, merged_into__isnull=True)
+    if segment:
+        qs = qs.filter(segment=segment)
+    if q:
+        q = q.strip()
+        matching = Identity.objects.filter(workspace=workspace, value__icontains=q.lower()).values(
+            "customer_id"
+        )
+        qs = qs.filter(Q(name__icontains=q) | Q(pk__in=matching))
+    return qs
+
+
+def customers_page(
+    *, workspace, cursor: str | None, limit: int, q: str | None = None, segment: str | None = None
+):
+    qs = customers_queryset(workspace=workspace, q=q, segment=segment).prefetch_related("identities")
+    return keyset_page(qs, time_field="created_at", cursor=cursor, limit=limit)
+
+
+def customer_get(*, workspace, customer_id: int) -> Customer | None:
+    """A customer by id; the id of a merged customer answers the customer it was merged into."""
+    customer = Customer.objects.filter(workspace=workspace, pk=customer_id).first()
+    if customer is not None and customer.merged_into_id:
+        customer = Customer.objects.filter(workspace=workspace, pk=customer.merged_into_id).first()
+    if customer is None:
+        return None
+    return (
+        Customer.objects.filter(pk=customer.pk)
+        .prefetch_related("identities")
+        .annotate(
+            feedback_count=Count("feedback_items", distinct=True), event_count=Count("events", distinct=True)
+        )
+        .first()
+    )
+
+
+def events_page(
+    *,
+    workspace,
+    cursor: str | None,
+    limit: int,
+    customer_id: int | None = None,
+    name: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    qs = Event.objects.filter(workspace=workspace).select_related("customer")
+    if customer_id is not None:
+        qs = qs.filter(customer_id=customer_id)
+    if name:
+        qs = qs.filter(name=name)
+    if since:
+        qs = qs.filter(occurred_at__gte=since)
+    if until:
+        qs = qs.filter(occurred_at__lt=until)
+    return keyset_page(qs, time_field="occurred_at", cursor=cursor, limit=limit)

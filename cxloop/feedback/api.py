@@ -1,0 +1,138 @@
+"""/api/v1/feedback: one store for every channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpResponse
+from ninja import Router, Schema
+
+from cxloop.accounts.api_auth import read_key, write_key
+from cxloop.core.exceptions import NotFound
+from cxloop.core.idempotency import run_idempotent
+from cxloop.core.request_meta import RequestMeta
+from cxloop.customers.api import BatchOut, batch_body
+
+from . import selectors, services
+from .models import Channel, FeedbackItem
+from .schemas import FeedbackBatchIn, FeedbackIn
+
+router = Router(tags=["feedback"])
+
+
+class AnswerOut(Schema):
+    key: str
+    type: str
+    value: float | None
+    text: str
+    choices: list[str] | None
+    scale: list[int] | None
+
+    @staticmethod
+    def resolve_scale(obj):
+        return [obj.scale_min, obj.scale_max] if obj.scale_min is not None else None
+
+
+class CustomerBrief(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class FeedbackOut(Schema):
+    id: int
+    external_id: str | None
+    channel: str
+    source: str
+    touchpoint: str
+    customer: CustomerBrief | None
+    occurred_at: datetime
+    received_at: datetime
+    language: str
+    title: str
+    text: str
+    metadata: dict[str, Any]
+    answers: list[AnswerOut]
+
+
+class FeedbackPage(Schema):
+    items: list[FeedbackOut]
+    next: str | None
+
+
+def feedback_json(item: FeedbackItem) -> dict:
+    return FeedbackOut.from_orm(item).model_dump(mode="json")
+
+
+@router.post(
+    "/feedback",
+    auth=write_key,
+    response={200: FeedbackOut, 201: FeedbackOut},
+    summary="Store one feedback item (201; 200 when its external_id is already stored)",
+)
+def create_feedback(request, payload: FeedbackIn):
+    workspace = request.auth.workspace
+
+    def produce():
+        ((item, created),) = services.feedback_ingest(workspace=workspace, items=[payload])
+        return (201 if created else 200), feedback_json(
+            selectors.feedback_get(workspace=workspace, item_id=item.pk)
+        )
+
+    return run_idempotent(request, workspace, produce)
+
+
+@router.post(
+    "/feedback/batch",
+    auth=write_key,
+    response={201: BatchOut},
+    summary="Store up to 1,000 items; all or nothing, with per-item errors",
+)
+def create_feedback_batch(request, payload: FeedbackBatchIn):
+    def produce():
+        pairs = services.feedback_ingest(workspace=request.auth.workspace, items=payload.items)
+        return 201, batch_body(pairs)
+
+    return run_idempotent(request, request.auth.workspace, produce)
+
+
+@router.get("/feedback", response=FeedbackPage, auth=read_key, summary="List feedback, newest first")
+def list_feedback(
+    request,
+    cursor: str | None = None,
+    limit: int = 50,
+    channel: Channel | None = None,
+    source: str | None = None,
+    customer: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    has_text: bool | None = None,
+    q: str | None = None,
+):
+    filters = selectors.FeedbackFilter(
+        channel=channel, source=source, customer_id=customer, since=since, until=until, has_text=has_text, q=q
+    )
+    rows, nxt = selectors.feedback_page(
+        workspace=request.auth.workspace, filters=filters, cursor=cursor, limit=limit
+    )
+    return {"items": rows, "next": nxt}
+
+
+@router.get("/feedback/{item_id}", response=FeedbackOut, auth=read_key, summary="One feedback item")
+def get_feedback(request, item_id: int):
+    item = selectors.feedback_get(workspace=request.auth.workspace, item_id=item_id)
+    if item is None:
+        raise NotFound(f"No feedback item with id {item_id} in this workspace.")
+    return item
+
+
+@router.delete("/feedback/{item_id}", response={204: None}, auth=write_key, summary="Erase a feedback item")
+def erase_feedback(request, item_id: int):
+    services.feedback_erase(
+        workspace=request.auth.workspace,
+        item_id=item_id,
+        actor_key=request.auth,
+        meta=RequestMeta.from_request(request),
+    )
+    return HttpResponse(status=204)

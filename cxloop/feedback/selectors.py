@@ -1,0 +1,69 @@
+"""Reads of the feedback store. Every function takes the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from cxloop.core.pagination import keyset_page
+
+from .models import Answer, FeedbackItem
+
+
+@dataclass(frozen=True)
+class FeedbackFilter:
+    channel: str | None = None
+    source: str | None = None
+    customer_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    has_text: bool | None = None
+    q: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+
+
+def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) -> QuerySet[FeedbackItem]:
+    qs = FeedbackItem.objects.filter(workspace=workspace)
+    f = filters
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.customer_id is not None:
+        qs = qs.filter(customer_id=f.customer_id)
+    if f.since:
+        qs = qs.filter(occurred_at__gte=f.since)
+    if f.until:
+        qs = qs.filter(occurred_at__lt=f.until)
+    if f.has_text is True:
+        qs = qs.exclude(text="")
+    elif f.has_text is False:
+        qs = qs.filter(text="")
+    if f.q:
+        qs = qs.filter(text__icontains=f.q)
+    if f.score_min is not None or f.score_max is not None:
+        scores = Answer.objects.filter(workspace=workspace, type__in=["nps", "csat", "ces", "rating"])
+        if f.score_min is not None:
+            scores = scores.filter(value__gte=f.score_min)
+        if f.score_max is not None:
+            scores = scores.filter(value__lte=f.score_max)
+        qs = qs.filter(pk__in=scores.values("item_id"))
+    return qs
+
+
+def _with_related(qs: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
+    return qs.select_related("customer").prefetch_related(
+        Prefetch("answers", queryset=Answer.objects.order_by("id"))
+    )
+
+
+def feedback_page(*, workspace, filters: FeedbackFilter, cursor: str | None, limit: int):
+    qs = _with_related(feedback_queryset(workspace=workspace, filters=filters))
+    return keyset_page(qs, time_field="occurred_at", cursor=cursor, limit=limit)
+
+
+def feedback_get(*, workspace, item_id: int) -> FeedbackItem | None:
+    return _with_related(FeedbackItem.objects.filter(workspace=workspace, pk=item_id)).first()
