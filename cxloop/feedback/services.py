@@ -21,7 +21,7 @@ def feedback_ingest(*, workspace: Workspace, items: list[FeedbackIn]) -> list[tu
     """Store feedback items with their answers; returns (item, created) per input, in order.
 
     An item whose (source, external_id) is already stored — or repeated earlier in the same batch — is
-    returned as stored, not duplicated, so retries are safe. Customers are found or created by their identities.
+    returned as stored, not duplicated, so retries are safe. Customers are found or created by identity.
     """
     keyed = {(i.source, i.external_id) for i in items if i.external_id}
     existing: dict[tuple[str, str], FeedbackItem] = {}
