@@ -5,6 +5,8 @@ from .api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("cxloop.accounts.urls")),
+    path("", include("cxloop.feedback.urls")),
+    path("", include("cxloop.customers.urls")),
     # The web shell last: its catch-all area route must not shadow the others.
     path("", include("cxloop.web.urls")),
 ]

@@ -68,3 +68,34 @@ def events_page(
     if until:
         qs = qs.filter(occurred_at__lt=until)
     return keyset_page(qs, time_field="occurred_at", cursor=cursor, limit=limit)
+
+
+def customer_timeline(*, workspace, customer: Customer, limit: int = 100) -> list[tuple[str, object]]:
+    """Feedback items and events of a customer (and of customers merged into it), newest first, in one
+    list of ("feedback" | "event", object)."""
+    from cxloop.feedback.models import FeedbackItem
+
+    ids = [
+        customer.pk,
+        *Customer.objects.filter(workspace=workspace, merged_into=customer).values_list("pk", flat=True),
+    ]
+    items = FeedbackItem.objects.filter(workspace=workspace, customer_id__in=ids).prefetch_related("answers")
+    events = Event.objects.filter(workspace=workspace, customer_id__in=ids)
+    rows = [("feedback", i) for i in items.order_by("-occurred_at", "-pk")[:limit]]
+    rows += [("event", e) for e in events.order_by("-occurred_at", "-pk")[:limit]]
+    rows.sort(key=lambda pair: pair[1].occurred_at, reverse=True)
+    return rows[:limit]
+
+
+def customer_find(*, workspace, ref: str) -> Customer | None:
+    """A customer by CX Loop id or by any identity value (email, phone, CRM id, handle)."""
+    ref = ref.strip()
+    if ref.isdigit():
+        found = customer_get(workspace=workspace, customer_id=int(ref))
+        if found is not None:
+            return found
+    identity = (
+        Identity.objects.filter(workspace=workspace, value=ref.lower()).first()
+        or Identity.objects.filter(workspace=workspace, value=ref).first()
+    )
+    return customer_get(workspace=workspace, customer_id=identity.customer_id) if identity else None

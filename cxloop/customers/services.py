@@ -283,3 +283,85 @@ def events_create(*, workspace: Workspace, items: list[EventIn]) -> list[tuple[E
             out.append((event, True))
         Event.objects.bulk_create(rows)
     return out
+
+
+def customer_export(
+    *,
+    workspace: Workspace,
+    customer_id: int,
+    actor: User | None = None,
+    actor_key=None,
+    meta: RequestMeta = SYSTEM,
+) -> dict:
+    """Everything stored about a customer (GDPR art. 15/20), as JSON-able data; the export is audited."""
+    from cxloop.feedback.models import FeedbackItem
+
+    customer = Customer.objects.filter(workspace=workspace, pk=customer_id, merged_into__isnull=True).first()
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id} in this workspace.")
+    ids = [
+        customer.pk,
+        *Customer.objects.filter(workspace=workspace, merged_into=customer).values_list("pk", flat=True),
+    ]
+    profile = {
+        f: getattr(customer, f)
+        for f in (
+            "name",
+            "email",
+            "plan",
+            "segment",
+            "country",
+            "region",
+            "lifetime_value",
+            "signup_at",
+            "attributes",
+            "consent",
+            "unsubscribed_at",
+            "created_at",
+            "updated_at",
+        )
+    }
+    data = {
+        "customer": {"id": customer.pk, **profile, "merged_ids": ids[1:]},
+        "identities": list(
+            Identity.objects.filter(workspace=workspace, customer=customer).values(
+                "kind", "value", "is_alias", "created_at"
+            )
+        ),
+        "feedback": [
+            {
+                "id": item.pk,
+                "channel": item.channel,
+                "source": item.source,
+                "touchpoint": item.touchpoint,
+                "external_id": item.external_id,
+                "occurred_at": item.occurred_at,
+                "language": item.language,
+                "title": item.title,
+                "text": item.text,
+                "metadata": item.metadata,
+                "answers": [
+                    {"key": a.key, "type": a.type, "value": a.value, "text": a.text, "choices": a.choices}
+                    for a in item.answers.all()
+                ],
+            }
+            for item in FeedbackItem.objects.filter(workspace=workspace, customer_id__in=ids)
+            .prefetch_related("answers")
+            .order_by("occurred_at", "pk")
+        ],
+        "events": list(
+            Event.objects.filter(workspace=workspace, customer_id__in=ids)
+            .order_by("occurred_at", "pk")
+            .values("name", "source", "external_id", "occurred_at", "properties")
+        ),
+    }
+    audit_record(
+        action=AuditEvent.Action.EXPORT,
+        workspace=workspace,
+        actor=actor,
+        actor_key=actor_key,
+        meta=meta,
+        target=f"customer {customer_id}",
+        data={"feedback": len(data["feedback"]), "events": len(data["events"])},
+    )
+    return data

@@ -67,3 +67,14 @@ def feedback_page(*, workspace, filters: FeedbackFilter, cursor: str | None, lim
 
 def feedback_get(*, workspace, item_id: int) -> FeedbackItem | None:
     return _with_related(FeedbackItem.objects.filter(workspace=workspace, pk=item_id)).first()
+
+
+def sources(*, workspace) -> list[str]:
+    """The distinct sources of a workspace, for filter menus."""
+    return list(
+        FeedbackItem.objects.filter(workspace=workspace)
+        .exclude(source="")
+        .values_list("source", flat=True)
+        .order_by("source")
+        .distinct()[:200]
+    )

@@ -12,6 +12,7 @@ class Area:
     label: str
     purpose: str
     built_by: str  # the issue that builds it
+    ready: bool = False  # True once the area's own app serves its URL (it shadows the "not built yet" page)
 
 
 AREAS = [
@@ -20,12 +21,14 @@ AREAS = [
         "Inbox",
         "Every piece of feedback from every channel, newest first, with filters and search.",
         "issue #4",
+        ready=True,
     ),
     Area(
         "customers",
         "Customers",
         "One profile per customer across channels: identities, attributes, timeline.",
         "issue #4",
+        ready=True,
     ),
     Area(
         "surveys",
