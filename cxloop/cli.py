@@ -48,6 +48,15 @@ def _migrate(verbosity: int = 0) -> None:
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 
+def _require_migrated() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        _fail("the database is not up to date: run `cxloop migrate` first.")
+
+
 # --- commands ----------------------------------------------------------------------------------
 def cmd_version(args) -> None:
     print(f"cxloop {__version__}")
@@ -95,8 +104,71 @@ def cmd_createadmin(args) -> None:
     print(f"Created {user.email}" + (f", owner of workspace “{workspace.name}”." if workspace else "."))
 
 
+def cmd_import(args) -> None:
+    import json
+
+    _setup_django(args.data_dir)
+    from cxloop.accounts.models import Workspace
+    from cxloop.core.exceptions import ServiceError
+    from cxloop.feedback import imports
+    from cxloop.feedback.mapping import MappingError, validate_mapping
+    from cxloop.feedback.presets import PRESETS
+
+    _require_migrated()
+    path = Path(args.file)
+    if not path.is_file():
+        _fail(f"{path} is not a file.")
+    workspace = Workspace.objects.filter(slug=args.workspace).first()
+    if workspace is None:
+        _fail(f"no workspace with the identifier {args.workspace!r} (see Settings › Workspace).")
+    if args.preset:
+        if args.preset not in PRESETS:
+            _fail(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS)}")
+        mapping = PRESETS[args.preset]["mapping"]
+    elif args.mapping:
+        try:
+            mapping = json.loads(Path(args.mapping).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"cannot read the mapping {args.mapping}: {exc}")
+    else:
+        _fail("give --mapping M.json or --preset NAME.")
+    try:
+        validate_mapping(mapping)
+        job = imports.import_from_path(workspace=workspace, user=None, path=path)
+    except (MappingError, ServiceError) as exc:
+        _fail(getattr(exc, "message", str(exc)))
+    job.mapping, job.dry_run = mapping, args.dry_run
+    job.save(update_fields=["mapping", "dry_run"])
+
+    def progress(j):
+        print(
+            f"\r{j.processed_rows:,} rows · {j.created_count:,} new · {j.existing_count:,} already there · "
+            f"{j.error_count:,} errors",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    job = imports.import_run(job_id=job.pk, progress=progress)
+    print(file=sys.stderr)
+    verb = "would be created (dry run)" if job.dry_run else "created"
+    print(
+        f"{job.status}: {job.processed_rows} rows, {job.created_count} {verb}, {job.existing_count} already "
+        f"there, {job.skipped_count} skipped, {job.error_count} with errors."
+    )
+    if job.error:
+        print(f"error: {job.error}", file=sys.stderr)
+    if job.error_count:
+        report = path.with_suffix(".errors.csv")
+        with open(report, "w", newline="") as fh:
+            fh.writelines(imports.import_report_csv(job))
+        print(f"Per-row report: {report}")
+    raise SystemExit(0 if job.status == "done" else 1)
+
+
 def cmd_worker(args) -> None:
     _setup_django(args.data_dir)
+    _require_migrated()
     from django.core.management import call_command
 
     call_command("db_worker", queue_name="*", interval=args.interval, reload=False, startup_delay=False)
@@ -132,6 +204,7 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 def cmd_serve(args) -> None:
     _setup_django(args.data_dir)  # fails early on bad settings, before gunicorn forks
+    _require_migrated()
     _check_port_free(args.host, args.port)
     os.execv(sys.executable, _gunicorn_argv(args.host, args.port, args.workers))
 
@@ -267,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="or set CXLOOP_ADMIN_PASSWORD; asked for when omitted")
     p.add_argument("--name", default="")
     p.add_argument("--workspace", help="create a workspace with this name, owned by the admin")
+    p = add("import", cmd_import, "import feedback or events from a CSV, XLSX or JSONL file")
+    p.add_argument("file")
+    p.add_argument("--workspace", required=True, help="the workspace's identifier (slug)")
+    p.add_argument("--mapping", help="a mapping JSON file (see cxloop/feedback/mapping.py)")
+    p.add_argument(
+        "--preset", help="a ready-made mapping: generic_reviews, zendesk_tickets, app_store_reviews"
+    )
+    p.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
     p = add("manage", cmd_manage, "run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

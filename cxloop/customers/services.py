@@ -49,6 +49,24 @@ def _identity_query(pairs: set[tuple[str, str]]) -> Q:
     return query
 
 
+def stored_by_external_id(queryset, keyed: set[tuple[str, str]]) -> dict[tuple[str, str], object]:
+    """The rows of `queryset` whose (source, external_id) is one of `keyed`, by that pair.
+
+    One OR term per source, at most 100 terms a query: SQLite refuses expressions deeper than 1,000, which
+    one term per item of a 1,000-item batch would be."""
+    by_source: dict[str, set[str]] = {}
+    for source, ext in keyed:
+        by_source.setdefault(source, set()).add(ext)
+    sources = sorted(by_source)
+    found = {}
+    for start in range(0, len(sources), 100):
+        query = Q(pk__in=[])
+        for source in sources[start : start + 100]:
+            query |= Q(source=source, external_id__in=sorted(by_source[source]))
+        found.update({(row.source, row.external_id): row for row in queryset.filter(query)})
+    return found
+
+
 def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -> list[Customer | None]:
     """Find or create the customer behind each reference, in as few queries as a batch allows.
 
@@ -241,14 +259,9 @@ def events_create(*, workspace: Workspace, items: list[EventIn]) -> list[tuple[E
     returned as it is, not duplicated. Returns (event, created) per input, in order."""
     with transaction.atomic():
         keyed = {(e.source, e.external_id) for e in items if e.external_id}
-        existing: dict[tuple[str, str], Event] = {}
-        if keyed:
-            query = Q(pk__in=[])
-            for source, ext in keyed:
-                query |= Q(source=source, external_id=ext)
-            existing = {
-                (e.source, e.external_id): e for e in Event.objects.filter(query, workspace=workspace)
-            }
+        existing: dict[tuple[str, str], Event] = stored_by_external_id(
+            Event.objects.filter(workspace=workspace), keyed
+        )
         customers = customers_resolve(
             workspace=workspace,
             refs=[

@@ -136,3 +136,30 @@ def erase_feedback(request, item_id: int):
         meta=RequestMeta.from_request(request),
     )
     return HttpResponse(status=204)
+
+
+class HookOut(Schema):
+    delivery_id: int
+    status: str
+    duplicate: bool
+    error: str
+
+
+@router.post(
+    "/hooks/{token}",
+    auth=None,
+    response={200: HookOut, 202: HookOut},
+    tags=["webhooks"],
+    summary="Receive a webhook (verified by signature; stored raw, then mapped)",
+)
+def receive_hook(request, token: str):
+    from .webhooks import webhook_receive
+
+    delivery, is_new = webhook_receive(token=token, headers=request.headers, body=request.body)
+    body = {
+        "delivery_id": delivery.pk,
+        "status": delivery.status,
+        "duplicate": not is_new,
+        "error": delivery.error,
+    }
+    return (202 if is_new else 200), body

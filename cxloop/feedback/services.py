@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cxloop.accounts.models import AuditEvent, User, Workspace
 from cxloop.accounts.services import audit_record
 from cxloop.core.exceptions import NotFound
 from cxloop.core.request_meta import SYSTEM, RequestMeta
-from cxloop.customers.services import customers_resolve
+from cxloop.customers.services import customers_resolve, stored_by_external_id
 
 from .models import Answer, FeedbackItem
 from .schemas import FeedbackIn
@@ -24,14 +23,9 @@ def feedback_ingest(*, workspace: Workspace, items: list[FeedbackIn]) -> list[tu
     returned as stored, not duplicated, so retries are safe. Customers are found or created by identity.
     """
     keyed = {(i.source, i.external_id) for i in items if i.external_id}
-    existing: dict[tuple[str, str], FeedbackItem] = {}
-    if keyed:
-        query = Q(pk__in=[])
-        for source, ext in keyed:
-            query |= Q(source=source, external_id=ext)
-        existing = {
-            (f.source, f.external_id): f for f in FeedbackItem.objects.filter(query, workspace=workspace)
-        }
+    existing: dict[tuple[str, str], FeedbackItem] = stored_by_external_id(
+        FeedbackItem.objects.filter(workspace=workspace), keyed
+    )
     customers = customers_resolve(
         workspace=workspace,
         refs=[None if i.external_id and (i.source, i.external_id) in existing else i.customer for i in items],
