@@ -15,3 +15,6 @@ os.environ["CXLOOP_HTTPS"] = "false"
 from cxloop.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Each run gets its own test database on PostgreSQL, so runs on one machine never drop each other's.
+DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_cxloop_{os.getpid()}"  # noqa: F405

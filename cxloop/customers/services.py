@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cxloop.accounts.models import AuditEvent, User, Workspace
 from cxloop.accounts.services import audit_record
+from cxloop.core.bulk import insert_rows
 from cxloop.core.exceptions import NotFound, ServiceError
 from cxloop.core.request_meta import SYSTEM, RequestMeta
 
@@ -104,6 +105,7 @@ def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -
 
     new_by_pair: dict[tuple[str, str], Customer] = {}
     to_create: list[Customer] = []
+    touched: dict[int, Customer] = {}  # existing profiles whose fields the references changed
     for i, ref in enumerate(refs):
         if ref is None:
             continue
@@ -126,7 +128,8 @@ def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -
             customer = Customer(workspace=workspace)
             to_create.append(customer)
         customer = canonical(customer)
-        _apply_profile(customer, ref)
+        if _apply_profile(customer, ref):
+            touched[id(customer)] = customer
         for pair in ref.identities():
             if pair not in owner_of:
                 new_by_pair.setdefault(pair, customer)
@@ -137,9 +140,24 @@ def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -
         for customer in to_create:
             customer.created_at = customer.updated_at = now
             customer.was_created = True  # transient: tells callers which profiles are new
-        Customer.objects.bulk_create(to_create)
+        fields = [
+            "workspace",
+            "name",
+            "email",
+            *_PROFILE_FIELDS[1:],
+            "attributes",
+            "unsubscribed_at",
+            "created_at",
+            "updated_at",
+        ]
+        pks = insert_rows(
+            Customer, fields, [[getattr(c, f) for f in fields] for c in to_create], returning_pk=True
+        )
+        for customer, pk in zip(to_create, pks, strict=True):
+            customer.pk = customer.id = pk
+            customer._state.adding = False
     created_ids = {id(c) for c in to_create}
-    changed = [c for c in {id(c): c for c in results if c is not None}.values() if id(c) not in created_ids]
+    changed = [c for key, c in touched.items() if key not in created_ids]
     if changed:
         for customer in changed:
             customer.updated_at = now
@@ -147,11 +165,10 @@ def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -
             changed, [*_PROFILE_FIELDS, "email", "attributes", "unsubscribed_at", "updated_at"]
         )
     if new_by_pair:
-        Identity.objects.bulk_create(
-            [
-                Identity(workspace=workspace, customer=c, kind=k, value=v, created_at=now)
-                for (k, v), c in new_by_pair.items()
-            ],
+        insert_rows(
+            Identity,
+            ["workspace", "customer", "kind", "value", "is_alias", "created_at"],
+            [(workspace.pk, c.pk, k, v, False, now) for (k, v), c in new_by_pair.items()],
             ignore_conflicts=True,
         )
     return results

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cxloop.accounts.models import AuditEvent, User, Workspace
 from cxloop.accounts.services import audit_record
+from cxloop.core.bulk import insert_rows
 from cxloop.core.exceptions import NotFound
 from cxloop.core.request_meta import SYSTEM, RequestMeta
 from cxloop.customers.services import customers_resolve, stored_by_external_id
@@ -60,21 +61,62 @@ def feedback_ingest(*, workspace: Workspace, items: list[FeedbackIn]) -> list[tu
             seen[key] = item
         rows.append((item, data))
         out.append((item, True))
-    FeedbackItem.objects.bulk_create([item for item, _ in rows])
-    answers = [
-        Answer(
-            workspace=workspace,
-            item=item,
-            key=a.key,
-            type=a.type,
-            occurred_at=item.occurred_at,
-            channel=item.channel,
-            **a.normalized,
-        )
-        for item, data in rows
-        for a in data.answers
+    item_fields = [
+        "workspace",
+        "customer",
+        "channel",
+        "source",
+        "touchpoint",
+        "external_id",
+        "occurred_at",
+        "received_at",
+        "language",
+        "title",
+        "text",
+        "metadata",
     ]
-    Answer.objects.bulk_create(answers, batch_size=2000)
+    pks = insert_rows(
+        FeedbackItem,
+        item_fields,
+        [[getattr(item, f) for f in item_fields] for item, _ in rows],
+        returning_pk=True,
+    )
+    for (item, _), pk in zip(rows, pks, strict=True):
+        item.pk = item.id = pk
+        item._state.adding = False
+    answer_fields = [
+        "workspace",
+        "item",
+        "key",
+        "type",
+        "occurred_at",
+        "channel",
+        "value",
+        "text",
+        "choices",
+        "scale_min",
+        "scale_max",
+    ]
+    answer_rows = []
+    for item, data in rows:
+        for a in data.answers:
+            n = a.normalized
+            answer_rows.append(
+                (
+                    workspace.pk,
+                    item.pk,
+                    a.key,
+                    a.type,
+                    item.occurred_at,
+                    item.channel,
+                    n["value"],
+                    n["text"],
+                    n["choices"],
+                    n["scale_min"],
+                    n["scale_max"],
+                )
+            )
+    insert_rows(Answer, answer_fields, answer_rows)
     return out
 
 
