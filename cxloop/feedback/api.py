@@ -75,10 +75,12 @@ def create_feedback(request, payload: FeedbackIn):
     workspace = request.auth.workspace
 
     def produce():
-        ((item, created),) = services.feedback_ingest(workspace=workspace, items=[payload])
-        return (201 if created else 200), feedback_json(
-            selectors.feedback_get(workspace=workspace, item_id=item.pk)
+        ((item, created),) = services.feedback_ingest(
+            workspace=workspace, items=[payload], attach_answers=True
         )
+        if not created:  # a replay: answer with what is stored
+            item = selectors.feedback_get(workspace=workspace, item_id=item.pk)
+        return (201 if created else 200), feedback_json(item)
 
     return run_idempotent(request, workspace, produce)
 

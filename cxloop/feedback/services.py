@@ -17,7 +17,9 @@ from .schemas import FeedbackIn
 
 
 @transaction.atomic
-def feedback_ingest(*, workspace: Workspace, items: list[FeedbackIn]) -> list[tuple[FeedbackItem, bool]]:
+def feedback_ingest(
+    *, workspace: Workspace, items: list[FeedbackIn], attach_answers: bool = False
+) -> list[tuple[FeedbackItem, bool]]:
     """Store feedback items with their answers; returns (item, created) per input, in order.
 
     An item whose (source, external_id) is already stored — or repeated earlier in the same batch — is
@@ -117,6 +119,23 @@ def feedback_ingest(*, workspace: Workspace, items: list[FeedbackIn]) -> list[tu
                 )
             )
     insert_rows(Answer, answer_fields, answer_rows)
+    if attach_answers:
+        # Callers that answer with the stored items (single create) read the answers without a query.
+        for item, data in rows:
+            item._prefetched_objects_cache = {
+                "answers": [
+                    Answer(
+                        workspace=workspace,
+                        item=item,
+                        key=a.key,
+                        type=a.type,
+                        occurred_at=item.occurred_at,
+                        channel=item.channel,
+                        **a.normalized,
+                    )
+                    for a in data.answers
+                ]
+            }
     return out
 
 
