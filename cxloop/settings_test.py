@@ -17,4 +17,5 @@ from cxloop.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Each run gets its own test database on PostgreSQL, so runs on one machine never drop each other's.
-DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_cxloop_{os.getpid()}"  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_cxloop_{os.getpid()}"  # noqa: F405
