@@ -68,3 +68,19 @@ def insert_rows(
             if returning_pk:
                 pks.extend(row[0] for row in cursor.fetchall())
     return pks
+
+
+def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE rows by primary key: each row is (pk, *values in `fields` order). One prepared statement run
+    with executemany, instead of `bulk_update`'s CASE expressions (which cost seconds per thousand rows)."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    adapters = [_adapter(f) for f in columns]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    params = [[adapt(v) for adapt, v in zip(adapters, row[1:], strict=True)] + [row[0]] for row in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cxloop.accounts.models import AuditEvent, User, Workspace
 from cxloop.accounts.services import audit_record
-from cxloop.core.bulk import insert_rows
+from cxloop.core.bulk import insert_rows, update_rows
 from cxloop.core.exceptions import NotFound, ServiceError
 from cxloop.core.request_meta import SYSTEM, RequestMeta
 
@@ -161,9 +161,8 @@ def customers_resolve(*, workspace: Workspace, refs: list[CustomerRef | None]) -
     if changed:
         for customer in changed:
             customer.updated_at = now
-        Customer.objects.bulk_update(
-            changed, [*_PROFILE_FIELDS, "email", "attributes", "unsubscribed_at", "updated_at"]
-        )
+        fields = [*_PROFILE_FIELDS, "email", "attributes", "unsubscribed_at", "updated_at"]
+        update_rows(Customer, fields, [[c.pk, *(getattr(c, f) for f in fields)] for c in changed])
     if new_by_pair:
         insert_rows(
             Identity,
