@@ -54,7 +54,8 @@ def check_flat_json(value: dict[str, Any], name: str) -> dict[str, Any]:
 class CustomerRef(Schema):
     """Who the customer is: any of these identities finds an existing profile; otherwise one is created."""
 
-    id: int | None = Field(None, description="CX Loop's customer id")
+    # bounded by the id column (64-bit): a larger number is no id, and no database could look it up
+    id: int | None = Field(None, ge=1, le=2**63 - 1, description="CX Loop's customer id")
     external_id: str | None = Field(None, max_length=200, description="Your CRM / shop id")
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=40)

@@ -117,13 +117,16 @@ def import_start(*, workspace: Workspace, job_id: int, mapping: dict, dry_run: b
 
 def _row_key(record: dict) -> str:
     canonical = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False)
-    return "row:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    # surrogatepass: a JSON line may hold a lone surrogate ("\ud800"); valid text hashes as before
+    return "row:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run an import (or its dry run) to the end; the worker and `cxloop import` both call this."""
-    from cxloop.customers.services import events_create
+    from cxloop.customers.models import Event
+    from cxloop.customers.services import events_create, stored_by_external_id
 
+    from .models import FeedbackItem
     from .services import feedback_ingest
 
     job = ImportJob.objects.select_related("workspace").get(pk=job_id)
@@ -134,19 +137,39 @@ def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = No
     pending: list = []
     errors: list[ImportRowError] = []
 
+    def store(items: list) -> list:
+        with transaction.atomic():
+            if kind == "event":
+                return events_create(workspace=job.workspace, items=items)
+            return feedback_ingest(workspace=job.workspace, items=items)
+
     def flush():
         if pending and not job.dry_run:
-            items = [item for _, item in pending]
-            with transaction.atomic():
-                if kind == "event":
-                    pairs = events_create(workspace=job.workspace, items=items)
-                else:
-                    pairs = feedback_ingest(workspace=job.workspace, items=items)
+            try:
+                pairs = store([item for _, item in pending])
+            except ServiceError:
+                # a row the store refuses (e.g. a customer id not in this workspace): store the chunk row by
+                # row, so only that row is reported and the valid ones around it are kept
+                pairs = []
+                for row_number, item in pending:
+                    try:
+                        pairs += store([item])
+                    except ServiceError as exc:
+                        job.error_count += 1
+                        errors.append(ImportRowError(job=job, row_number=row_number, message=exc.message))
             created = sum(1 for _, new in pairs if new)
             job.created_count += created
             job.existing_count += len(pairs) - created
         elif pending:
-            job.created_count += len(pending)  # a dry run counts what would be created
+            # a dry run counts what would be created: rows whose key is stored already, or repeated within
+            # the chunk, would not be (repeats further apart in the file are counted twice)
+            keys = {(item.source, item.external_id) for _, item in pending}
+            stored = stored_by_external_id(
+                (Event if kind == "event" else FeedbackItem).objects.filter(workspace=job.workspace), keys
+            )
+            created = len(keys) - len(stored)
+            job.created_count += created
+            job.existing_count += len(pending) - created
         pending.clear()
         if errors:
             ImportRowError.objects.bulk_create(errors)

@@ -30,6 +30,7 @@ says plainly which required field is missing.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -52,6 +53,9 @@ FEEDBACK_FIELDS = {
 EVENT_FIELDS = {"name", "source", "external_id", "occurred_at"}
 CUSTOMER_FIELDS = set(CustomerRef.model_fields)
 _MISSING = object()
+# Characters no database column can hold: NUL (PostgreSQL refuses it in text and JSON) and lone UTF-16
+# surrogates ("\ud800" in JSON, not encodable as UTF-8). Foreign exports do contain them.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class MappingError(ValueError):
@@ -86,6 +90,17 @@ def lookup(record: Any, path: str) -> Any:
     return current
 
 
+def _storable(value: Any) -> Any:
+    """The value with NUL and lone surrogates taken out of its strings (keys included), at any depth."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def _resolve(record: Any, source: Any) -> Any:
     if isinstance(source, dict):
         if "const" in source:
@@ -96,9 +111,14 @@ def _resolve(record: Any, source: Any) -> Any:
     value = lookup(record, source)
     if value is _MISSING or value is None:
         return _MISSING
+    value = _storable(value)
     if isinstance(value, str) and value.strip() == "":
         return _MISSING
     return value
+
+
+def _is_source(source: Any) -> bool:
+    return (isinstance(source, str) and bool(source)) or (isinstance(source, dict) and "const" in source)
 
 
 def validate_mapping(spec: Any) -> dict:
@@ -118,7 +138,7 @@ def validate_mapping(spec: Any) -> dict:
                 raise MappingError(f"unknown customer field {target!r}")
         elif target not in allowed:
             raise MappingError(f"unknown {kind} field {target!r}; known: {', '.join(sorted(allowed))}")
-        if not (isinstance(source, str) and source) and not (isinstance(source, dict) and "const" in source):
+        if not _is_source(source):
             raise MappingError(f"source of {target!r} must be a path or {{'const': value}}")
     answers = spec.get("answers", [])
     if kind == "event" and answers:
@@ -132,12 +152,22 @@ def validate_mapping(spec: Any) -> dict:
             raise MappingError(
                 f"answers[{i}].type {answer['type']!r} is not one of {', '.join(AnswerType.values)}"
             )
+        if not _is_source(answer["value"]):
+            raise MappingError(f"answers[{i}].value must be a path or {{'const': value}}")
         if "map" in answer and not isinstance(answer["map"], dict):
             raise MappingError(f"answers[{i}].map must be an object")
-    if not isinstance(spec.get("metadata", {}), dict):
+    metadata = spec.get("metadata", {})
+    if not isinstance(metadata, dict):
         raise MappingError("metadata must be an object of name -> source path")
-    if not isinstance(spec.get("skip_empty", []), list):
+    for name, source in metadata.items():
+        if not _is_source(source):
+            raise MappingError(f"source of metadata {name!r} must be a path or {{'const': value}}")
+    skip_empty = spec.get("skip_empty", [])
+    if not isinstance(skip_empty, list):
         raise MappingError("skip_empty must be a list of target fields")
+    for target in skip_empty:
+        if not isinstance(target, str) or target not in fields:
+            raise MappingError(f"skip_empty names {target!r}, which is not one of the mapped fields")
     return spec
 
 
@@ -158,7 +188,8 @@ def map_record(spec: dict, record: Any) -> FeedbackIn | EventIn | None:
         else:
             data[target] = str(value) if target in ("external_id", "title", "text", "source") else value
     skip = spec.get("skip_empty") or []
-    if skip and all(target not in data for target in skip):
+    present = set(data) | {f"customer.{name}" for name in customer}
+    if skip and all(target not in present for target in skip):
         return None
     if customer:
         data["customer"] = customer

@@ -165,12 +165,19 @@ def read_jsonl(path: Path) -> tuple[Iterator[Row], dict[str, Any]]:
                 if not raw.strip():
                     continue
                 try:
-                    record = json.loads(raw.decode("utf-8"))
+                    # without its line break, so a column in an error is one of this line
+                    record = json.loads(raw.decode("utf-8").rstrip("\r\n"))
                 except UnicodeDecodeError as exc:
                     yield row_number, None, f"not UTF-8 at byte {exc.start}"
                     continue
                 except json.JSONDecodeError as exc:
                     yield row_number, None, f"not JSON: {exc.msg} at column {exc.colno}"
+                    continue
+                except RecursionError:
+                    yield row_number, None, "not JSON: nested too deeply"
+                    continue
+                except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                    yield row_number, None, f"not JSON: {exc}"
                     continue
                 if not isinstance(record, dict):
                     yield row_number, None, "a line must hold a JSON object"

@@ -61,9 +61,15 @@ def _number(value: Any, what: str) -> float:
             value = float(value.strip())
         except ValueError:
             raise ValueError(f"{what} needs a number, got {value!r}") from None
-    if not isinstance(value, int | float) or math.isnan(value) or math.isinf(value):
+    if not isinstance(value, int | float):
         raise ValueError(f"{what} needs a number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise ValueError(f"{what} needs a number, got one too large") from None
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"{what} needs a number, got {value!r}")
+    return number
 
 
 def normalize_answer(

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cxloop.accounts.access import workspace_view
 from cxloop.accounts.roles import Perm
-from cxloop.core.exceptions import ServiceError
+from cxloop.core.exceptions import NotFound, ServiceError
 
 from . import presets, webhooks
 from .mapping import MappingError, validate_mapping
@@ -103,6 +103,8 @@ def webhook_detail(request, endpoint_id: int):
 def delivery_replay(request, delivery_id: int):
     try:
         delivery = webhooks.delivery_replay(workspace=request.workspace, delivery_id=delivery_id)
+    except NotFound:
+        raise Http404("No such delivery.") from None
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("webhooks")

@@ -30,6 +30,10 @@ class SignatureError(PermissionDenied):
     status = 401
 
 
+class PayloadTooLarge(ServiceError):
+    status = 413
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
@@ -116,6 +120,18 @@ def endpoint_update_mapping(*, workspace: Workspace, endpoint_id: int, mapping: 
     return endpoint
 
 
+def _parse_json(text: str):
+    """json.loads, with every way a body fails to parse reported as a JSONDecodeError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+
+
 def _process(delivery: WebhookDelivery) -> WebhookDelivery:
     """Map and ingest a stored delivery; record the outcome on it (never raises for bad payloads)."""
     from cxloop.customers.services import events_create
@@ -125,9 +141,18 @@ def _process(delivery: WebhookDelivery) -> WebhookDelivery:
     endpoint = delivery.endpoint
     delivery.attempts += 1
     try:
-        payload = json.loads(delivery.body)
+        payload = _parse_json(delivery.body)
         records = payload if isinstance(payload, list) else [payload]
-        mapped = [map_record(endpoint.mapping, record) for record in records]
+        mapped = []
+        for index, record in enumerate(records):
+            try:
+                mapped.append(map_record(endpoint.mapping, record))
+            except RecordError as exc:
+                if not isinstance(payload, list):
+                    raise
+                # name the record of the list that is wrong: "[3].occurred_at: Field required"
+                located = [(f"[{index}]" + (f".{loc}" if loc else ""), msg) for loc, msg in exc.errors]
+                raise RecordError(located) from None
         mapped = [m for m in mapped if m is not None]
         if not mapped:
             delivery.status, delivery.error = WebhookDelivery.Status.SKIPPED, ""
@@ -154,7 +179,7 @@ def webhook_receive(*, token: str, headers, body: bytes) -> tuple[WebhookDeliver
     if endpoint is None:
         raise NotFound("No active webhook endpoint at this address.")
     if len(body) > MAX_BODY:
-        raise ServiceError(f"Payload over {MAX_BODY:,} bytes.")
+        raise PayloadTooLarge(f"Payload over {MAX_BODY:,} bytes.")
     webhook_id = verify(endpoint, headers, body)
     try:
         with transaction.atomic():
@@ -162,7 +187,8 @@ def webhook_receive(*, token: str, headers, body: bytes) -> tuple[WebhookDeliver
                 workspace=endpoint.workspace,
                 endpoint=endpoint,
                 webhook_id=webhook_id[:200],
-                body=body.decode("utf-8", errors="replace"),
+                # kept as text; a raw NUL (never valid JSON) cannot be stored in PostgreSQL text
+                body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
             )
     except IntegrityError:
         existing = WebhookDelivery.objects.get(endpoint=endpoint, webhook_id=webhook_id[:200])
