@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from cxloop.accounts.api_auth import read_key, write_key
 from cxloop.core.exceptions import NotFound
@@ -164,4 +164,4 @@ def receive_hook(request, token: str):
         "duplicate": not is_new,
         "error": delivery.error,
     }
-    return (202 if is_new else 200), body
+    return Status(202 if is_new else 200, body)
