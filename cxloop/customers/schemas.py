@@ -16,6 +16,35 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 MAX_JSON_KEYS = 100
 
 _PHONE_STRIP = re.compile(r"[\s().\-/]")
+# Characters no database column can hold: NUL (PostgreSQL refuses it in text and JSON) and lone UTF-16
+# surrogates ("\ud800" in JSON, not encodable as UTF-8). Foreign exports and API clients do send them.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """The value with NUL removed and lone surrogates replaced (U+FFFD) in its strings, keys included, at
+    any depth. Every input schema applies it before validation."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
+class StorableInput(Schema):
+    """Base of the input schemas: strips what no database can store before any other check."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        # ninja's Schema hands validators a DjangoGetter around the input; clean what it wraps.
+        inner = getattr(data, "_obj", None)
+        if isinstance(inner, dict):
+            data._obj = storable(inner)
+            return data
+        return storable(data)
 
 
 def normalize_email(value: str) -> str:
@@ -51,7 +80,7 @@ def check_flat_json(value: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-class CustomerRef(Schema):
+class CustomerRef(StorableInput):
     """Who the customer is: any of these identities finds an existing profile; otherwise one is created."""
 
     # bounded by the id column (64-bit): a larger number is no id, and no database could look it up
@@ -118,7 +147,7 @@ class CustomerIn(CustomerRef):
         return self
 
 
-class EventIn(Schema):
+class EventIn(StorableInput):
     name: str = Field(..., min_length=1, max_length=100, description="e.g. order_placed, order_delivered")
     occurred_at: datetime
     customer: CustomerRef | None = None

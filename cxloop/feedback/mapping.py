@@ -30,12 +30,11 @@ says plainly which required field is missing.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from cxloop.customers.schemas import CustomerRef, EventIn
+from cxloop.customers.schemas import CustomerRef, EventIn, storable
 
 from .models import AnswerType
 from .schemas import FeedbackIn
@@ -53,9 +52,6 @@ FEEDBACK_FIELDS = {
 EVENT_FIELDS = {"name", "source", "external_id", "occurred_at"}
 CUSTOMER_FIELDS = set(CustomerRef.model_fields)
 _MISSING = object()
-# Characters no database column can hold: NUL (PostgreSQL refuses it in text and JSON) and lone UTF-16
-# surrogates ("\ud800" in JSON, not encodable as UTF-8). Foreign exports do contain them.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class MappingError(ValueError):
@@ -90,17 +86,6 @@ def lookup(record: Any, path: str) -> Any:
     return current
 
 
-def _storable(value: Any) -> Any:
-    """The value with NUL and lone surrogates taken out of its strings (keys included), at any depth."""
-    if isinstance(value, str):
-        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
-
-
 def _resolve(record: Any, source: Any) -> Any:
     if isinstance(source, dict):
         if "const" in source:
@@ -111,7 +96,7 @@ def _resolve(record: Any, source: Any) -> Any:
     value = lookup(record, source)
     if value is _MISSING or value is None:
         return _MISSING
-    value = _storable(value)
+    value = storable(value)
     if isinstance(value, str) and value.strip() == "":
         return _MISSING
     return value

@@ -13,7 +13,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from cxloop.customers.schemas import CustomerRef, check_flat_json, check_timestamp
+from cxloop.customers.schemas import CustomerRef, StorableInput, check_flat_json, check_timestamp
 
 from .models import AnswerType, Channel
 
@@ -136,7 +136,7 @@ def normalize_answer(
     return out
 
 
-class FeedbackIn(Schema):
+class FeedbackIn(StorableInput):
     external_id: str | None = Field(None, max_length=200, description="Your id; with source, unique")
     channel: Channel
     source: str = Field("", max_length=100)
