@@ -81,10 +81,10 @@ def cmd_createadmin(args) -> None:
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
+    from cxloop.accounts.models import User
     from cxloop.accounts.services import user_create, workspace_create
     from cxloop.core.exceptions import ServiceError
 
-    _migrate()
     password = args.password or os.environ.get("CXLOOP_ADMIN_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
@@ -93,9 +93,11 @@ def cmd_createadmin(args) -> None:
         if password != getpass.getpass("Password (again): "):
             _fail("the passwords differ.")
     try:
-        validate_password(password)
+        # With the would-be user, so a password that resembles the email or name is refused too.
+        validate_password(password, User(email=args.email.strip().lower(), name=args.name or ""))
     except ValidationError as exc:
         _fail("password refused: " + " ".join(exc.messages))
+    _migrate()
     try:
         user = user_create(email=args.email, password=password, name=args.name or "", is_staff=True)
         workspace = workspace_create(name=args.workspace, owner=user) if args.workspace else None
@@ -219,13 +221,15 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def _wait_healthy(url: str, procs: list[subprocess.Popen], timeout: float = 60) -> None:
+    # Our own loopback server: never through a proxy from the environment (http_proxy without no_proxy).
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.poll() is not None:
                 raise RuntimeError(f"a process stopped during start-up (exit code {proc.returncode})")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+            with opener.open(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:

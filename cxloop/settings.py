@@ -119,13 +119,20 @@ def load_secret_key(data_dir: Path) -> str:
             raise ImproperlyConfigured("SECRET_KEY is shorter than 32 characters: use a long random value.")
         return key
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_urlsafe(50)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    if not path.exists():
+        # Written to a private temporary file, then linked into place: a process starting at the same
+        # moment either sees no file or the whole key, never an empty one, and only one key wins.
+        tmp = data_dir / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
 
 
 # --- Paths -------------------------------------------------------------------------------------

@@ -120,6 +120,12 @@ def _owner_count(workspace: Workspace) -> int:
     return Membership.objects.filter(workspace=workspace, role=Role.OWNER).count()
 
 
+def _lock_memberships(workspace: Workspace) -> None:
+    """Serialise membership changes in one workspace until the transaction ends, so two owners demoting
+    each other (or both leaving) at once cannot both pass the one-owner check."""
+    list(Workspace.objects.select_for_update().filter(pk=workspace.pk).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def membership_set_role(
     *, actor_membership: Membership, member_id: int, role: str, meta: RequestMeta = SYSTEM
@@ -127,6 +133,7 @@ def membership_set_role(
     workspace = actor_membership.workspace
     if role not in Role.values:
         raise ServiceError(f"Unknown role {role!r}.", field="role")
+    _lock_memberships(workspace)
     member = (
         Membership.objects.select_for_update()
         .select_related("user")
@@ -159,6 +166,7 @@ def membership_set_role(
 @transaction.atomic
 def membership_remove(*, actor_membership: Membership, member_id: int, meta: RequestMeta = SYSTEM) -> None:
     workspace = actor_membership.workspace
+    _lock_memberships(workspace)
     member = (
         Membership.objects.select_for_update()
         .select_related("user")
@@ -287,6 +295,8 @@ def invitation_accept(
     invitation = Invitation.objects.select_for_update().select_related("workspace").get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise Conflict("This invitation has already been used.")
+    if invitation.revoked_at is not None:
+        raise Conflict("This invitation was withdrawn.")
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise Conflict("An account with this email exists: log in first, then open the link again.")

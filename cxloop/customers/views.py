@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from cxloop.accounts.access import workspace_view
 from cxloop.accounts.roles import Perm
-from cxloop.core.exceptions import ServiceError
+from cxloop.core.exceptions import NotFound, ServiceError
 from cxloop.core.request_meta import RequestMeta
 
 from . import selectors, services
@@ -65,6 +65,8 @@ def customer_detail(request, customer_id: int):
 @workspace_view(Perm.ANALYSE)
 @require_POST
 def customer_merge(request, customer_id: int):
+    if selectors.customer_get(workspace=request.workspace, customer_id=customer_id) is None:
+        raise Http404("No such customer.")
     other = selectors.customer_find(workspace=request.workspace, ref=request.POST.get("other", ""))
     if other is None:
         messages.error(request, "No customer found with that id, email, phone or external id.")
@@ -112,6 +114,8 @@ def customer_erase(request, customer_id: int):
             actor=request.user,
             meta=RequestMeta.from_request(request),
         )
+    except NotFound:
+        raise Http404("No such customer.") from None
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("customers")

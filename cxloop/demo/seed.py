@@ -16,6 +16,7 @@ from cxloop.core.models import SeedStep
 
 DEMO_SEED = 20261126
 CREDENTIALS_FILE = "demo-credentials.json"
+DEMO_KEY_NAME = "Demo key (cxloop demo)"
 
 
 @dataclass
@@ -26,6 +27,7 @@ class DemoContext:
     users: dict[str, User] = field(default_factory=dict)  # by role
     password: str = ""
     password_is_new: bool = False  # no stored demo password: (re)set the demo users' passwords
+    scale: float = 1.0  # volume factor for the data steps (tests seed a smaller company)
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,13 @@ def _save_credentials(data_dir: Path, data: dict) -> None:
     tmp.replace(path)
 
 
-def seed_demo(*, data_dir: Path, seed: int = DEMO_SEED, out=None) -> DemoCredentials:
+def seed_demo(
+    *, data_dir: Path, seed: int = DEMO_SEED, out=None, scale: float = 1.0, now=None
+) -> DemoCredentials:
     """Seed the demo company once; on later runs only the steps not yet applied run.
+
+    `scale` multiplies the volume of the data steps (1.0 is the full demo); `now` pins the moment the data is
+    anchored to (default: the current time; it must not be in the future).
 
     The demo password and API key live in DATA_DIR/demo-credentials.json (mode 0600), so a second run on
     the same folder prints the same login. A revoked or lost demo key is replaced by a new one.
@@ -64,9 +71,10 @@ def seed_demo(*, data_dir: Path, seed: int = DEMO_SEED, out=None) -> DemoCredent
     password = stored.get("password") or secrets.token_urlsafe(9)
     ctx = DemoContext(
         rng=random.Random(seed),
-        now=timezone.now(),
+        now=now or timezone.now(),
         password=password,
         password_is_new="password" not in stored,
+        scale=scale,
     )
     for step in STEPS:
         name = step.__name__
@@ -80,8 +88,12 @@ def seed_demo(*, data_dir: Path, seed: int = DEMO_SEED, out=None) -> DemoCredent
     owner = ctx.users["owner"]
     raw = stored.get("api_key", "")
     if not raw or not ApiKey.objects.filter(key_hash=_hash_key(raw), revoked_at__isnull=True).exists():
+        # The printed key is lost or revoked: retire any earlier demo key before minting the next one.
+        ApiKey.objects.filter(workspace=ctx.workspace, name=DEMO_KEY_NAME, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         raw = api_key_create(
-            workspace=ctx.workspace, name="Demo key (cxloop demo)", scopes=["read", "write"], actor=owner
+            workspace=ctx.workspace, name=DEMO_KEY_NAME, scopes=["read", "write"], actor=owner
         ).raw
     _save_credentials(data_dir, {"email": owner.email, "password": password, "api_key": raw})
     return DemoCredentials(email=owner.email, password=password, api_key=raw, workspace=ctx.workspace.slug)

@@ -1,0 +1,160 @@
+"""Which test proves workspace isolation for each route of the product.
+
+Every URL route and every JSON API operation has one entry: cxloop/web/tests/test_route_coverage.py fails
+for a route without one, so a new page or endpoint cannot land without saying how it keeps workspaces apart.
+
+Keys
+    a page route by its URL name ("members"; "api:openapi-json" inside the API's namespace), or an API
+    operation as "METHOD /api/v1/path" in django-ninja's notation ("GET /api/v1/customers/{customer_id}").
+Values
+    "dotted.test.module::test_function": the test in which a member of another workspace uses the route,
+    with this workspace's ids where it takes any, and which asserts on the database and on the answer that
+    nothing of this workspace leaked or changed; or
+    "no workspace data: <reason>" for a route that reads and writes no workspace's data.
+"""
+
+from __future__ import annotations
+
+NO_WORKSPACE_DATA = "no workspace data: "
+
+
+def _test(module: str, name: str) -> str:
+    return f"cxloop.{module}::{name}"
+
+
+ISOLATION_TESTED: dict[str, str] = {
+    # --- JSON API (cxloop/api.py and the apps' routers) ---
+    "api:api-root": NO_WORKSPACE_DATA + "django-ninja's index of the API, the same for everyone",
+    "api:openapi-json": NO_WORKSPACE_DATA + "the API's schema, the same for everyone",
+    "api:openapi-view": NO_WORKSPACE_DATA + "the API explorer page, which only loads the schema",
+    "GET /api/v1/health": NO_WORKSPACE_DATA + "liveness check, answers without a key",
+    "GET /api/v1/me": _test("accounts.tests.test_api", "test_me_tells_each_key_only_about_its_own_workspace"),
+    # --- Sign-in (cxloop/accounts/urls.py) ---
+    "login": NO_WORKSPACE_DATA + "checks credentials; the same generic answer for every account",
+    "logout": NO_WORKSPACE_DATA + "ends the caller's own session",
+    "invitation_accept": _test(
+        "accounts.tests.test_invitations", "test_logged_in_user_with_another_email_cannot_accept"
+    ),
+    # --- Workspaces ---
+    "switch_workspace": _test(
+        "accounts.tests.test_workspace_switch", "test_posting_another_workspaces_id_does_not_switch"
+    ),
+    "workspace_new": _test(
+        "accounts.tests.test_workspace_new", "test_new_workspace_has_only_its_creator_as_member"
+    ),
+    # --- Settings ---
+    "settings": _test(
+        "accounts.tests.test_settings_page", "test_outsider_sees_only_their_own_workspace_settings"
+    ),
+    "workspace_rename": _test(
+        "accounts.tests.test_settings_page", "test_outsider_renames_only_their_own_workspace"
+    ),
+    "members": _test("accounts.tests.test_members", "test_outsider_sees_only_their_own_workspaces_members"),
+    "member_invite": _test(
+        "accounts.tests.test_invitations", "test_outsider_invitations_go_to_their_own_workspace"
+    ),
+    "member_role": _test(
+        "accounts.tests.test_members", "test_outsider_cannot_change_roles_in_acme_by_posting_its_member_ids"
+    ),
+    "member_remove": _test(
+        "accounts.tests.test_members", "test_outsider_cannot_remove_acme_members_by_posting_their_ids"
+    ),
+    "invitation_revoke": _test(
+        "accounts.tests.test_invitations",
+        "test_outsider_cannot_withdraw_an_acme_invitation_by_posting_its_id",
+    ),
+    "api_keys": _test("accounts.tests.test_api_keys_page", "test_outsider_does_not_see_acme_keys"),
+    "api_key_revoke": _test(
+        "accounts.tests.test_api_keys_page", "test_outsider_cannot_revoke_an_acme_key_by_posting_its_id"
+    ),
+    "audit_log": _test("accounts.tests.test_audit_page", "test_outsider_sees_none_of_acmes_events"),
+    # --- Web shell (cxloop/web/urls.py) ---
+    "home": _test("web.tests.test_shell", "test_outsider_home_is_about_their_own_workspace"),
+    "area_surveys": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
+    "area_analytics": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
+    "area_dashboards": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
+    "area_cases": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
+    "area_journeys": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
+    # --- Incoming webhooks and file imports (cxloop/feedback/urls.py, cxloop/feedback/api.py) ---
+    # No API key and no workspace from the client: the secret token in the address selects the endpoint, and
+    # with it the workspace; the signature (or shared secret) must match that endpoint's own secret.
+    "POST /api/v1/hooks/{token}": _test(
+        "feedback.tests.test_webhooks",
+        "test_token_selects_the_workspace_and_another_workspaces_secret_does_not_verify",
+    ),
+    "webhooks": _test("feedback.tests.test_webhook_pages", "test_outsider_sees_only_their_own_endpoints"),
+    "webhook_detail": _test(
+        "feedback.tests.test_webhook_pages",
+        "test_outsider_gets_404_for_acme_endpoint_and_cannot_change_its_mapping",
+    ),
+    "delivery_replay": _test(
+        "feedback.tests.test_webhook_pages", "test_outsider_cannot_replay_acme_delivery_by_posting_its_id"
+    ),
+    "imports": _test("feedback.tests.test_import_pages", "test_outsider_sees_only_their_own_imports"),
+    "import_detail": _test(
+        "feedback.tests.test_import_pages", "test_outsider_gets_404_for_acme_import_and_cannot_start_it"
+    ),
+    "import_report": _test(
+        "feedback.tests.test_import_pages", "test_outsider_cannot_download_acme_import_report"
+    ),
+    # --- Feedback store API and inbox (cxloop/feedback/api.py, cxloop/feedback/urls.py) ---
+    # Another workspace's key or member uses Acme's ids; the tests compare Acme's store before and after.
+    "GET /api/v1/feedback": _test(
+        "feedback.tests.test_api_feedback", "test_other_workspace_list_never_contains_acme_items"
+    ),
+    "GET /api/v1/feedback/{item_id}": _test(
+        "feedback.tests.test_api_feedback", "test_other_workspace_gets_404_for_an_acme_item"
+    ),
+    "DELETE /api/v1/feedback/{item_id}": _test(
+        "feedback.tests.test_api_feedback", "test_other_workspace_gets_404_for_an_acme_item"
+    ),
+    "POST /api/v1/feedback": _test(
+        "feedback.tests.test_api_feedback", "test_other_workspace_cannot_attach_feedback_to_an_acme_customer"
+    ),
+    "POST /api/v1/feedback/batch": _test(
+        "feedback.tests.test_api_feedback", "test_other_workspace_cannot_attach_feedback_to_an_acme_customer"
+    ),
+    "inbox": _test("feedback.tests.test_inbox_page", "test_outsider_inbox_never_shows_acme_items"),
+    "feedback_detail": _test("feedback.tests.test_inbox_page", "test_outsider_gets_404_for_an_acme_item"),
+    # --- Customers and events API and pages (cxloop/customers/api.py, cxloop/customers/urls.py) ---
+    "GET /api/v1/customers": _test(
+        "customers.tests.test_api_customers",
+        "test_other_workspace_customer_list_never_contains_acme_customers",
+    ),
+    "POST /api/v1/customers": _test(
+        "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
+    ),
+    "GET /api/v1/customers/{customer_id}": _test(
+        "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
+    ),
+    "DELETE /api/v1/customers/{customer_id}": _test(
+        "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
+    ),
+    "POST /api/v1/customers/{customer_id}/merge": _test(
+        "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
+    ),
+    "GET /api/v1/events": _test(
+        "customers.tests.test_api_events", "test_other_workspace_event_list_never_contains_acme_events"
+    ),
+    "POST /api/v1/events": _test(
+        "customers.tests.test_api_events", "test_other_workspace_cannot_record_events_for_an_acme_customer"
+    ),
+    "POST /api/v1/events/batch": _test(
+        "customers.tests.test_api_events", "test_other_workspace_cannot_record_events_for_an_acme_customer"
+    ),
+    "customers": _test(
+        "customers.tests.test_customer_pages", "test_outsider_customer_list_never_shows_acme_customers"
+    ),
+    "customer_detail": _test(
+        "customers.tests.test_customer_pages", "test_outsider_gets_404_for_acme_customers"
+    ),
+    "customer_merge": _test(
+        "customers.tests.test_customer_pages", "test_outsider_gets_404_for_acme_customers"
+    ),
+    "customer_export": _test(
+        "customers.tests.test_customer_pages", "test_outsider_gets_404_for_acme_customers"
+    ),
+    "customer_erase": _test(
+        "customers.tests.test_customer_pages", "test_outsider_gets_404_for_acme_customers"
+    ),
+}
