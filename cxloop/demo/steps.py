@@ -7,6 +7,8 @@ from cxloop.accounts.roles import Role
 from cxloop.accounts.services import user_create, workspace_create
 
 from .seed import DemoContext
+from .shoppers import seed_customers, seed_events
+from .voices import seed_feedback
 
 COMPANY_NAME = "Hearth & Thread"
 COMPANY_SLUG = "hearth-and-thread"
@@ -46,4 +48,20 @@ def company(ctx: DemoContext) -> None:
     ctx.users = users
 
 
-STEPS = [company]
+def customers(ctx: DemoContext) -> None:
+    """~2,000 customers with identities, segments, plans, regions and consent (cxloop/demo/shoppers.py)."""
+    seed_customers(ctx)
+
+
+def customer_events(ctx: DemoContext) -> None:
+    """~50,000 shop, support and app events over the past 12 months, with the North West delivery incident."""
+    seed_events(ctx)
+
+
+def feedback(ctx: DemoContext) -> None:
+    """~10,000 feedback items over the past 12 months from every channel, carrying the three stories told in
+    cxloop/demo/retail.py."""
+    seed_feedback(ctx)
+
+
+STEPS = [company, customers, customer_events, feedback]
