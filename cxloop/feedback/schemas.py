@@ -10,8 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from ninja import Schema
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 from cxloop.customers.schemas import CustomerRef, StorableInput, check_flat_json, check_timestamp
 
@@ -35,7 +34,7 @@ ALLOWED_SCALES = {
 }
 
 
-class AnswerIn(Schema):
+class AnswerIn(BaseModel):
     key: str = Field(..., pattern=KEY_PATTERN, description="Question key, e.g. nps, csat_delivery")
     type: AnswerType
     value: Any = Field(None, description="Score/number, text, choice(s), true/false or ISO date, by type")
@@ -187,5 +186,5 @@ class FeedbackIn(StorableInput):
         return self
 
 
-class FeedbackBatchIn(Schema):
+class FeedbackBatchIn(BaseModel):
     items: list[FeedbackIn] = Field(..., min_length=1, max_length=1000)

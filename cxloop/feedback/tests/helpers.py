@@ -77,3 +77,12 @@ def audit_actions(workspace) -> list[str]:
     from cxloop.accounts.models import AuditEvent
 
     return list(AuditEvent.objects.filter(workspace=workspace).values_list("action", flat=True))
+
+
+def ingest(workspace, *bodies: dict) -> list:
+    """Store feedback items straight through the ingest service; returns the items in order."""
+    from cxloop.feedback.schemas import FeedbackIn
+    from cxloop.feedback.services import feedback_ingest
+
+    pairs = feedback_ingest(workspace=workspace, items=[FeedbackIn(**body) for body in bodies])
+    return [item for item, _ in pairs]

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cxloop.accounts.models import AuditEvent
 from cxloop.customers.models import Customer
 from cxloop.feedback.models import Answer, FeedbackItem
 
-from .helpers import assert_problem, audit_actions, feedback_body, store_state
+from .helpers import assert_problem, audit_actions, feedback_body, ingest, store_state
 
 
 # --- Store one item -----------------------------------------------------------------------------
@@ -242,6 +244,33 @@ def test_list_with_unknown_channel_is_422_naming_channel(api, acme_key):
 
     body = assert_problem(response, 422)
     assert body["errors"][0]["loc"] == ["query", "channel"]
+
+
+def test_list_query_count_does_not_grow_with_the_items(cast, api, acme_key, django_assert_num_queries):
+    def add(start, stop):
+        ingest(
+            cast.workspace,
+            *[
+                feedback_body(
+                    external_id=f"t-{i}",
+                    customer={"email": f"c{i}@shop.example"},
+                    answers=[
+                        {"key": "nps", "type": "nps", "value": 1},
+                        {"key": "ces", "type": "ces", "value": 2},
+                    ],
+                )
+                for i in range(start, stop)
+            ],
+        )
+
+    add(0, 5)
+    api("get", "/api/v1/feedback", key=acme_key)  # the key records its last use at most once a minute
+    with CaptureQueriesContext(connection) as five:
+        assert len(api("get", "/api/v1/feedback", key=acme_key).json()["items"]) == 5
+    add(5, 50)
+
+    with django_assert_num_queries(len(five)):
+        assert len(api("get", "/api/v1/feedback", key=acme_key).json()["items"]) == 50
 
 
 # --- Cursor pages -------------------------------------------------------------------------------
