@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
+from ninja.responses import NinjaJSONEncoder
 
 from .exceptions import Conflict, ServiceError
 from .models import IdempotencyRecord
@@ -33,12 +34,17 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
 
 
 def run_idempotent(request, workspace, produce: Callable[[], tuple[int, object]]) -> HttpResponse:
-    """Run `produce() -> (status, json-able body)` at most once per Idempotency-Key in this workspace."""
+    """Run `produce() -> (status, body)` at most once per Idempotency-Key in this workspace.
+
+    The body is encoded like every other API answer (ninja's encoder), so a created item reads the same as
+    when it is fetched later."""
     key = request.META.get(HEADER, "").strip()
     if not key:
         with transaction.atomic():
             status, body = produce()
-        return HttpResponse(json.dumps(body, default=str), status=status, content_type="application/json")
+        return HttpResponse(
+            json.dumps(body, cls=NinjaJSONEncoder), status=status, content_type="application/json"
+        )
     if len(key) > 200:
         raise ServiceError("Idempotency-Key is longer than 200 characters.", field="Idempotency-Key")
     fingerprint = _fingerprint(request)
@@ -50,7 +56,7 @@ def run_idempotent(request, workspace, produce: Callable[[], tuple[int, object]]
     try:
         with transaction.atomic():
             status, body = produce()
-            text = json.dumps(body, default=str)
+            text = json.dumps(body, cls=NinjaJSONEncoder)
             IdempotencyRecord.objects.create(
                 workspace=workspace, key=key, fingerprint=fingerprint, status_code=status, body=text
             )

@@ -71,11 +71,11 @@ class MergeIn(Schema):
 
 
 def customer_json(customer: Customer) -> dict:
-    return CustomerOut.from_orm(customer).model_dump(mode="json")
+    return CustomerOut.from_orm(customer).model_dump()
 
 
 def event_json(event: Event) -> dict:
-    return EventOut.from_orm(event).model_dump(mode="json")
+    return EventOut.from_orm(event).model_dump()
 
 
 @router.get("/customers", response=CustomerPage, auth=read_key, summary="List customers, newest first")

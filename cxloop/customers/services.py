@@ -254,10 +254,14 @@ def customer_erase(
         customer.pk,
         *Customer.objects.filter(workspace=workspace, merged_into=customer).values_list("pk", flat=True),
     ]
-    feedback, _ = FeedbackItem.objects.filter(workspace=workspace, customer_id__in=ids).delete()
-    events, _ = Event.objects.filter(workspace=workspace, customer_id__in=ids).delete()
+    items = FeedbackItem.objects.filter(workspace=workspace, customer_id__in=ids)
+    feedback = items.count()
+    items.delete()
+    events = Event.objects.filter(workspace=workspace, customer_id__in=ids)
+    event_count = events.count()
+    events.delete()
     Customer.objects.filter(workspace=workspace, pk__in=ids).delete()
-    counts = {"customers": len(ids), "feedback_rows": feedback, "event_rows": events}
+    counts = {"customers": len(ids), "feedback_items": feedback, "events": event_count}
     audit_record(
         action=AuditEvent.Action.CUSTOMER_ERASED,
         workspace=workspace,

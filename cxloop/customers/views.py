@@ -121,7 +121,7 @@ def customer_erase(request, customer_id: int):
         return redirect("customers")
     messages.success(
         request,
-        f"Customer {customer_id} erased with {counts['feedback_rows']} feedback rows and "
-        f"{counts['event_rows']} events.",
+        f"Customer {customer_id} erased with {counts['feedback_items']} feedback items and "
+        f"{counts['events']} events.",
     )
     return redirect("customers")

@@ -62,7 +62,7 @@ class FeedbackPage(Schema):
 
 
 def feedback_json(item: FeedbackItem) -> dict:
-    return FeedbackOut.from_orm(item).model_dump(mode="json")
+    return FeedbackOut.from_orm(item).model_dump()
 
 
 @router.post(
