@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from cxloop.core.pagination import keyset_page
 
 from .models import Answer, FeedbackItem
+
+SCORE_TYPES = ("nps", "csat", "ces", "rating")
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,14 @@ def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) 
     if f.q:
         qs = qs.filter(text__icontains=f.q)
     if f.score_min is not None or f.score_max is not None:
-        scores = Answer.objects.filter(workspace=workspace, type__in=["nps", "csat", "ces", "rating"])
+        # EXISTS per item (not IN over every matching answer): walking items newest first, the page fills
+        # after a few dozen checks on the answers' (item, key) index, whatever the store's size.
+        scores = Answer.objects.filter(item=OuterRef("pk"), type__in=SCORE_TYPES)
         if f.score_min is not None:
             scores = scores.filter(value__gte=f.score_min)
         if f.score_max is not None:
             scores = scores.filter(value__lte=f.score_max)
-        qs = qs.filter(pk__in=scores.values("item_id"))
+        qs = qs.filter(Exists(scores))
     return qs
 
 
