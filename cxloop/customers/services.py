@@ -274,47 +274,79 @@ def customer_erase(
     return counts
 
 
+def plan_new_rows(*, workspace: Workspace, items: list, queryset, build) -> tuple[list, list]:
+    """The part of storing feedback or events that is the same for both: find what is stored already,
+    resolve the customers of the rest, and build the new model objects.
+
+    `build(data, customer, now)` makes one unsaved object. An input whose (source, external_id) is already
+    stored, or repeated earlier in the batch, is answered with that object instead of a new one.
+    Returns (out, rows): out is (object, created) per input in order; rows is (new object, its input).
+    """
+    keyed = {(i.source, i.external_id) for i in items if i.external_id}
+    existing = stored_by_external_id(queryset, keyed)
+    customers = customers_resolve(
+        workspace=workspace,
+        refs=[None if i.external_id and (i.source, i.external_id) in existing else i.customer for i in items],
+    )
+    now = timezone.now()
+    out: list[tuple[object, bool]] = []
+    rows: list[tuple[object, object]] = []
+    seen: dict[tuple[str, str], object] = {}
+    for data, customer in zip(items, customers, strict=True):
+        key = (data.source, data.external_id) if data.external_id else None
+        if key in existing or key in seen:
+            out.append((existing.get(key) or seen[key], False))
+            continue
+        obj = build(data, customer, now)
+        if key is not None:
+            seen[key] = obj
+        rows.append((obj, data))
+        out.append((obj, True))
+    return out, rows
+
+
+def insert_new(model, fields: list[str], rows: list[tuple[object, object]]) -> None:
+    """Insert the objects planned by plan_new_rows and give them their primary keys."""
+    pks = insert_rows(
+        model, fields, [[getattr(obj, f) for f in fields] for obj, _ in rows], returning_pk=True
+    )
+    for (obj, _), pk in zip(rows, pks, strict=True):
+        obj.pk = obj.id = pk
+        obj._state.adding = False
+
+
+EVENT_FIELDS = [
+    "workspace",
+    "customer",
+    "name",
+    "source",
+    "external_id",
+    "occurred_at",
+    "received_at",
+    "properties",
+]
+
+
+@transaction.atomic
 def events_create(*, workspace: Workspace, items: list[EventIn]) -> list[tuple[Event, bool]]:
     """Store events; one whose (source, external_id) is already stored, or repeated in the same batch, is
     returned as it is, not duplicated. Returns (event, created) per input, in order."""
-    with transaction.atomic():
-        keyed = {(e.source, e.external_id) for e in items if e.external_id}
-        existing: dict[tuple[str, str], Event] = stored_by_external_id(
-            Event.objects.filter(workspace=workspace), keyed
-        )
-        customers = customers_resolve(
+    out, rows = plan_new_rows(
+        workspace=workspace,
+        items=items,
+        queryset=Event.objects.filter(workspace=workspace),
+        build=lambda data, customer, now: Event(
             workspace=workspace,
-            refs=[
-                None if e.external_id and (e.source, e.external_id) in existing else e.customer for e in items
-            ],
-        )
-        now = timezone.now()
-        out: list[tuple[Event, bool]] = []
-        rows: list[Event] = []
-        seen: dict[tuple[str, str], Event] = {}
-        for data, customer in zip(items, customers, strict=True):
-            key = (data.source, data.external_id) if data.external_id else None
-            if key in existing:
-                out.append((existing[key], False))
-                continue
-            if key in seen:
-                out.append((seen[key], False))
-                continue
-            event = Event(
-                workspace=workspace,
-                customer=customer,
-                name=data.name,
-                source=data.source,
-                external_id=data.external_id,
-                occurred_at=data.occurred_at,
-                received_at=now,
-                properties=data.properties,
-            )
-            if key is not None:
-                seen[key] = event
-            rows.append(event)
-            out.append((event, True))
-        Event.objects.bulk_create(rows)
+            customer=customer,
+            name=data.name,
+            source=data.source,
+            external_id=data.external_id,
+            occurred_at=data.occurred_at,
+            received_at=now,
+            properties=data.properties,
+        ),
+    )
+    insert_new(Event, EVENT_FIELDS, rows)
     return out
 
 

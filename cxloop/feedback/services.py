@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from cxloop.accounts.models import AuditEvent, User, Workspace
 from cxloop.accounts.services import audit_record
 from cxloop.core.bulk import insert_rows
 from cxloop.core.exceptions import NotFound
 from cxloop.core.request_meta import SYSTEM, RequestMeta
-from cxloop.customers.services import customers_resolve, stored_by_external_id
+from cxloop.customers.services import insert_new, plan_new_rows
 
 from .models import Answer, FeedbackItem
 from .schemas import FeedbackIn
+
+ITEM_FIELDS = [
+    "workspace",
+    "customer",
+    "channel",
+    "source",
+    "touchpoint",
+    "external_id",
+    "occurred_at",
+    "received_at",
+    "language",
+    "title",
+    "text",
+    "metadata",
+]
 
 
 @transaction.atomic
@@ -25,27 +39,11 @@ def feedback_ingest(
     An item whose (source, external_id) is already stored — or repeated earlier in the same batch — is
     returned as stored, not duplicated, so retries are safe. Customers are found or created by identity.
     """
-    keyed = {(i.source, i.external_id) for i in items if i.external_id}
-    existing: dict[tuple[str, str], FeedbackItem] = stored_by_external_id(
-        FeedbackItem.objects.filter(workspace=workspace), keyed
-    )
-    customers = customers_resolve(
+    out, rows = plan_new_rows(
         workspace=workspace,
-        refs=[None if i.external_id and (i.source, i.external_id) in existing else i.customer for i in items],
-    )
-    now = timezone.now()
-    out: list[tuple[FeedbackItem, bool]] = []
-    rows: list[tuple[FeedbackItem, FeedbackIn]] = []
-    seen: dict[tuple[str, str], FeedbackItem] = {}
-    for data, customer in zip(items, customers, strict=True):
-        key = (data.source, data.external_id) if data.external_id else None
-        if key in existing:
-            out.append((existing[key], False))
-            continue
-        if key in seen:
-            out.append((seen[key], False))
-            continue
-        item = FeedbackItem(
+        items=items,
+        queryset=FeedbackItem.objects.filter(workspace=workspace),
+        build=lambda data, customer, now: FeedbackItem(
             workspace=workspace,
             customer=customer,
             channel=data.channel,
@@ -58,34 +56,9 @@ def feedback_ingest(
             title=data.title,
             text=data.text,
             metadata=data.metadata,
-        )
-        if key is not None:
-            seen[key] = item
-        rows.append((item, data))
-        out.append((item, True))
-    item_fields = [
-        "workspace",
-        "customer",
-        "channel",
-        "source",
-        "touchpoint",
-        "external_id",
-        "occurred_at",
-        "received_at",
-        "language",
-        "title",
-        "text",
-        "metadata",
-    ]
-    pks = insert_rows(
-        FeedbackItem,
-        item_fields,
-        [[getattr(item, f) for f in item_fields] for item, _ in rows],
-        returning_pk=True,
+        ),
     )
-    for (item, _), pk in zip(rows, pks, strict=True):
-        item.pk = item.id = pk
-        item._state.adding = False
+    insert_new(FeedbackItem, ITEM_FIELDS, rows)
     answer_fields = [
         "workspace",
         "item",
