@@ -18,10 +18,7 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,47 +27,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import PG_ADMIN, ROOT, setup_product
+from common import fresh_pg_database, production_server
+from ingest import setup_product
 
 PG_DB = "cxloop_bench_latency"
-
-
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cxloop.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--backlog",
-            "2048",
-            "--no-control-socket",
-            "--error-logfile",
-            "-",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/api/v1/health")
-            conn.getresponse().read()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def load(port: int, key: str, *, post: bool, clients: int, seconds: float, rate: float) -> dict:
@@ -176,37 +136,26 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "cxloop.settings",
     }
     if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
+        env["DATABASE_URL"] = fresh_pg_database(PG_DB)
     else:
         env.pop("DATABASE_URL", None)
     key = setup_product(env)
-    port = socket.socket()
-    port.bind(("127.0.0.1", 0))
-    port_number = port.getsockname()[1]
-    port.close()
-    server = start_server(env, port_number)
     try:
-        mode = f"{args.rate:g} req/s total" if args.rate else "back to back"
-        print(
-            f"latency bench on {args.db}: {args.clients} clients, {mode}, {args.seconds:g} s each, "
-            f"gunicorn 2 workers × 4 threads, {os.cpu_count()} cores (clients share the machine)"
-        )
-        for name, is_post in (("GET /api/v1/health (floor)", False), ("POST /api/v1/feedback", True)):
-            r = load(
-                port_number, key, post=is_post, clients=args.clients, seconds=args.seconds, rate=args.rate
-            )
+        with production_server(env) as port_number:
+            mode = f"{args.rate:g} req/s total" if args.rate else "back to back"
             print(
-                f"{name:28s} n={r['n']:6d} errors={r['errors']:3d} {r['rps']:7.1f} req/s   "
-                f"p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms"
+                f"latency bench on {args.db}: {args.clients} clients, {mode}, {args.seconds:g} s each, "
+                f"gunicorn 2 workers × 4 threads, {os.cpu_count()} cores (clients share the machine)"
             )
+            for name, is_post in (("GET /api/v1/health (floor)", False), ("POST /api/v1/feedback", True)):
+                r = load(
+                    port_number, key, post=is_post, clients=args.clients, seconds=args.seconds, rate=args.rate
+                )
+                print(
+                    f"{name:28s} n={r['n']:6d} errors={r['errors']:3d} {r['rps']:7.1f} req/s   "
+                    f"p50 {r['p50']:6.1f} ms   p95 {r['p95']:6.1f} ms   p99 {r['p99']:6.1f} ms"
+                )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import PG_ADMIN, ROOT, WORDS
+from common import ROOT, fresh_pg_database
+from ingest import WORDS
 
 PG_DB = "cxloop_bench_import"
 
@@ -95,12 +96,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        env["DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
+        env["DATABASE_URL"] = fresh_pg_database(PG_DB)
     else:
         env.pop("DATABASE_URL", None)
     try:

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the repository, for `import cxloop`
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 PG_DB = "cxloop_bench_inbox"
@@ -166,13 +166,9 @@ def main() -> None:
         }
     )
     if args.db == "postgres":
-        import psycopg
-        from ingest import PG_ADMIN
+        from common import fresh_pg_database
 
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
+        os.environ["DATABASE_URL"] = fresh_pg_database(PG_DB)
     else:
         os.environ.pop("DATABASE_URL", None)
     import django

@@ -17,8 +17,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,8 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get("CXLOOP_BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PG_ADMIN, ROOT, fresh_pg_database, production_server
+
 PG_DB = "cxloop_bench"
 ITEMS_PER_BATCH = 1000
 ANSWERS_PER_ITEM = 3
@@ -68,12 +67,6 @@ def make_batches(n: int, seed: int = 7) -> list[list[dict]]:
     return batches
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run(cmd: list[str], env: dict) -> str:
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
@@ -105,41 +98,8 @@ def post(url: str, key: str, body: bytes) -> int:
 
 def bench_product(env: dict, batches: list[list[dict]], clients: int) -> float:
     key = setup_product(env)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "cxloop.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--timeout",
-            "300",
-            "--no-control-socket",
-            "--error-logfile",
-            "-",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    try:
+    with production_server(env, threads=2) as port:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/api/v1/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
         bodies = [json.dumps({"items": b}).encode() for b in batches]
         post(base + "/api/v1/feedback/batch", key, bodies[0])  # warm-up (also creates the first customers)
         t0 = time.perf_counter()
@@ -149,9 +109,6 @@ def bench_product(env: dict, batches: list[list[dict]], clients: int) -> float:
             )
         elapsed = time.perf_counter() - t0
         assert all(s == 201 for s in statuses), statuses
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     return (len(batches) - 1) * ITEMS_PER_BATCH * ANSWERS_PER_ITEM / elapsed
 
 
@@ -260,12 +217,7 @@ def main() -> None:
     }
     try:
         if args.db in ("postgres", "both"):
-            import psycopg
-
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-                conn.execute(f"CREATE DATABASE {PG_DB}")
-            env = {**base_env, "DATABASE_URL": PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"}
+            env = {**base_env, "DATABASE_URL": fresh_pg_database(PG_DB)}
             product = bench_product(env, batches, args.clients)
             copy = baseline_copy_pg(batches)
             print(
