@@ -13,9 +13,9 @@ from cxloop.accounts.access import workspace_view
 from cxloop.accounts.roles import Perm
 from cxloop.core.exceptions import NotFound, ServiceError
 
-from . import presets, webhooks
+from . import mapping_form, presets, webhooks
 from .mapping import MappingError, validate_mapping
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import AnswerType, Channel, WebhookDelivery, WebhookEndpoint
 
 
 def _parse_mapping(text: str) -> dict:
@@ -167,10 +167,23 @@ def import_detail(request, job_id: int):
         found = saved.filter(pk=request.GET.get("saved")).first() if request.GET["saved"].isdigit() else None
         if found:
             mapping_text = json.dumps(found.mapping, indent=2)
+    try:
+        sample = preview(imports.job_file(job), job.format)
+    except (FileProblem, OSError) as exc:
+        sample = {"records": [], "errors": [], "columns": [], "info": {}, "problem": str(exc)}
+    form_values = mapping_form.guess(sample["columns"])
+    form_values.setdefault("const__channel", "review")
     if request.method == "POST":
+        use_form = request.POST.get("use_form") == "1"
         mapping_text = request.POST.get("mapping", "")
+        if use_form:
+            form_values = request.POST
         try:
-            mapping = _parse_mapping(mapping_text)
+            if use_form:
+                mapping = mapping_form.build(request.POST, sample["columns"])
+                mapping_text = json.dumps(mapping, indent=2)
+            else:
+                mapping = _parse_mapping(mapping_text)
             save_as = request.POST.get("save_as", "").strip()[:100]
             if save_as:
                 validate_mapping(mapping)
@@ -189,10 +202,6 @@ def import_detail(request, job_id: int):
             messages.error(request, f"Mapping: {exc}")
         else:
             return redirect("import_detail", job.pk)
-    try:
-        sample = preview(imports.job_file(job), job.format)
-    except (FileProblem, OSError) as exc:
-        sample = {"records": [], "errors": [], "columns": [], "info": {}, "problem": str(exc)}
     context = {
         "tab": "imports",
         "job": job,
@@ -201,6 +210,18 @@ def import_detail(request, job_id: int):
         "presets": presets.PRESETS,
         "saved": saved,
         "row_errors": job.row_errors.order_by("row_number")[:20],
+        "target_rows": [
+            {"name": t.name, "label": t.label, "column": form_values.get(f"col__{t.name}", "")}
+            for t in mapping_form.TARGETS
+        ],
+        "const_channel": form_values.get("const__channel", ""),
+        "const_source": form_values.get("const__source", ""),
+        "answer_rows": [
+            {k: form_values.get(f"ans{i}_{k}", "") for k in ("col", "key", "type", "scale")} | {"i": i}
+            for i in range(mapping_form.ANSWER_ROWS)
+        ],
+        "channels": Channel.choices,
+        "answer_types": AnswerType.choices,
     }
     if request.htmx and request.GET.get("progress"):
         return render(request, "feedback/_import_progress.html", context)
