@@ -135,3 +135,24 @@ def build(values, columns: list[str]) -> dict:
         answers.append(answer)
     mapping = {"kind": "feedback", "fields": fields, "answers": answers}
     return validate_mapping(mapping)
+
+
+def to_form(mapping: dict) -> dict[str, str]:
+    """The form's values for a mapping made by `build` (or anything close), so a page shows what was used."""
+    values: dict[str, str] = {}
+    for target, source in (mapping.get("fields") or {}).items():
+        if isinstance(source, dict) and "const" in source and target in ("channel", "source"):
+            values[f"const__{target}"] = str(source["const"])
+        elif isinstance(source, str):
+            values[f"col__{target}"] = source
+    for row, answer in enumerate((mapping.get("answers") or [])[:ANSWER_ROWS]):
+        scale = answer.get("scale")
+        values.update(
+            {
+                f"ans{row}_col": str(answer.get("value", "")),
+                f"ans{row}_key": str(answer.get("key", "")),
+                f"ans{row}_type": str(answer.get("type", "")),
+                f"ans{row}_scale": f"{scale[0]}-{scale[1]}" if scale else "",
+            }
+        )
+    return values

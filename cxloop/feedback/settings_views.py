@@ -171,7 +171,7 @@ def import_detail(request, job_id: int):
         sample = preview(imports.job_file(job), job.format)
     except (FileProblem, OSError) as exc:
         sample = {"records": [], "errors": [], "columns": [], "info": {}, "problem": str(exc)}
-    form_values = mapping_form.guess(sample["columns"])
+    form_values = mapping_form.to_form(job.mapping) if job.mapping else mapping_form.guess(sample["columns"])
     form_values.setdefault("const__channel", "review")
     if request.method == "POST":
         use_form = request.POST.get("use_form") == "1"

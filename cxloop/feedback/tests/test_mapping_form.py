@@ -6,7 +6,7 @@ import pytest
 
 from cxloop.feedback import imports
 from cxloop.feedback.mapping import MappingError
-from cxloop.feedback.mapping_form import build, guess
+from cxloop.feedback.mapping_form import build, guess, to_form
 from cxloop.feedback.models import Answer, FeedbackItem
 
 COLUMNS = ["Review ID", "Created At", "Stars", "Subject", "Comment", "E-mail", "Author", "NPS"]
@@ -111,3 +111,8 @@ def test_a_wrong_form_shows_the_error_and_starts_nothing(cast, login):
     job.refresh_from_db()
     assert job.status == "uploaded"
     assert not FeedbackItem.objects.filter(workspace=cast.workspace).exists()
+
+
+def test_a_built_mapping_reads_back_into_the_same_form():
+    values = _form()
+    assert to_form(build(values, COLUMNS)) == values
