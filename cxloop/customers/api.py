@@ -166,6 +166,20 @@ def list_events(
     return {"items": rows, "next": nxt}
 
 
+@router.get("/events/{event_id}", response=EventOut, auth=read_key, summary="One event")
+def get_event(request, event_id: int):
+    event = selectors.event_get(workspace=request.auth.workspace, event_id=event_id)
+    if event is None:
+        raise NotFound(f"No event with id {event_id} in this workspace.")
+    return event
+
+
+@router.delete("/events/{event_id}", response={204: None}, auth=write_key, summary="Erase an event")
+def erase_event(request, event_id: int):
+    services.event_erase(workspace=request.auth.workspace, event_id=event_id)
+    return HttpResponse(status=204)
+
+
 @router.post("/events", auth=write_key, response={200: EventOut, 201: EventOut}, summary="Record one event")
 def create_event(request, payload: EventIn):
     def produce():

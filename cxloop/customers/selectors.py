@@ -99,3 +99,7 @@ def customer_find(*, workspace, ref: str) -> Customer | None:
         or Identity.objects.filter(workspace=workspace, value=ref).first()
     )
     return customer_get(workspace=workspace, customer_id=identity.customer_id) if identity else None
+
+
+def event_get(*, workspace, event_id: int) -> Event | None:
+    return Event.objects.filter(workspace=workspace, pk=event_id).first()

@@ -350,6 +350,12 @@ def events_create(*, workspace: Workspace, items: list[EventIn]) -> list[tuple[E
     return out
 
 
+def event_erase(*, workspace: Workspace, event_id: int) -> None:
+    deleted, _ = Event.objects.filter(workspace=workspace, pk=event_id).delete()
+    if not deleted:
+        raise NotFound(f"No event with id {event_id} in this workspace.")
+
+
 def customer_export(
     *,
     workspace: Workspace,

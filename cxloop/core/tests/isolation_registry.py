@@ -136,6 +136,12 @@ ISOLATION_TESTED: dict[str, str] = {
     "GET /api/v1/events": _test(
         "customers.tests.test_api_events", "test_other_workspace_event_list_never_contains_acme_events"
     ),
+    "GET /api/v1/events/{event_id}": _test(
+        "customers.tests.test_api_events", "test_other_workspace_cannot_read_or_erase_an_acme_event"
+    ),
+    "DELETE /api/v1/events/{event_id}": _test(
+        "customers.tests.test_api_events", "test_other_workspace_cannot_read_or_erase_an_acme_event"
+    ),
     "POST /api/v1/events": _test(
         "customers.tests.test_api_events", "test_other_workspace_cannot_record_events_for_an_acme_customer"
     ),

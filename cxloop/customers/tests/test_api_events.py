@@ -238,3 +238,22 @@ def test_other_workspace_reusing_an_acme_event_id_gets_its_own_event(cast, api, 
     assert stored.pk != acme_world.events[0].pk
     assert stored.customer.workspace == cast.other_workspace
     assert store_state(cast.workspace) == acme_world.before
+
+
+def test_one_event_reads_back_and_erases(cast, api, acme_key, acme_world):
+    event = acme_world.events[0]
+
+    response = api("get", f"/api/v1/events/{event.pk}", key=acme_key)
+    assert response.status_code == 200
+    assert (response.json()["name"], response.json()["external_id"]) == ("order_placed", "o-1")
+
+    assert api("delete", f"/api/v1/events/{event.pk}", key=acme_key).status_code == 204
+    assert api("get", f"/api/v1/events/{event.pk}", key=acme_key).status_code == 404
+
+
+def test_other_workspace_cannot_read_or_erase_an_acme_event(cast, api, other_key, acme_world):
+    event = acme_world.events[0]
+
+    assert api("get", f"/api/v1/events/{event.pk}", key=other_key).status_code == 404
+    assert api("delete", f"/api/v1/events/{event.pk}", key=other_key).status_code == 404
+    assert Event.objects.filter(pk=event.pk).exists()
