@@ -103,7 +103,7 @@ def upsert_customer(request, payload: CustomerIn):
     return run_idempotent(request, request.auth.workspace, produce)
 
 
-@router.get("/customers/{customer_id}", response=CustomerOut, auth=read_key, summary="One customer")
+@router.get("/customers/{int:customer_id}", response=CustomerOut, auth=read_key, summary="One customer")
 def get_customer(request, customer_id: int):
     customer = selectors.customer_get(workspace=request.auth.workspace, customer_id=customer_id)
     if customer is None:
@@ -112,7 +112,7 @@ def get_customer(request, customer_id: int):
 
 
 @router.post(
-    "/customers/{customer_id}/merge",
+    "/customers/{int:customer_id}/merge",
     response=CustomerOut,
     auth=write_key,
     summary="Merge another customer into this one",
@@ -129,7 +129,7 @@ def merge_customer(request, customer_id: int, payload: MergeIn):
 
 
 @router.delete(
-    "/customers/{customer_id}",
+    "/customers/{int:customer_id}",
     response={204: None},
     auth=write_key,
     summary="Erase a customer and all their feedback and events",
@@ -166,7 +166,7 @@ def list_events(
     return {"items": rows, "next": nxt}
 
 
-@router.get("/events/{event_id}", response=EventOut, auth=read_key, summary="One event")
+@router.get("/events/{int:event_id}", response=EventOut, auth=read_key, summary="One event")
 def get_event(request, event_id: int):
     event = selectors.event_get(workspace=request.auth.workspace, event_id=event_id)
     if event is None:
@@ -174,7 +174,7 @@ def get_event(request, event_id: int):
     return event
 
 
-@router.delete("/events/{event_id}", response={204: None}, auth=write_key, summary="Erase an event")
+@router.delete("/events/{int:event_id}", response={204: None}, auth=write_key, summary="Erase an event")
 def erase_event(request, event_id: int):
     services.event_erase(workspace=request.auth.workspace, event_id=event_id)
     return HttpResponse(status=204)

@@ -121,7 +121,7 @@ def list_feedback(
     return {"items": rows, "next": nxt}
 
 
-@router.get("/feedback/{item_id}", response=FeedbackOut, auth=read_key, summary="One feedback item")
+@router.get("/feedback/{int:item_id}", response=FeedbackOut, auth=read_key, summary="One feedback item")
 def get_feedback(request, item_id: int):
     item = selectors.feedback_get(workspace=request.auth.workspace, item_id=item_id)
     if item is None:
@@ -129,7 +129,9 @@ def get_feedback(request, item_id: int):
     return item
 
 
-@router.delete("/feedback/{item_id}", response={204: None}, auth=write_key, summary="Erase a feedback item")
+@router.delete(
+    "/feedback/{int:item_id}", response={204: None}, auth=write_key, summary="Erase a feedback item"
+)
 def erase_feedback(request, item_id: int):
     services.feedback_erase(
         workspace=request.auth.workspace,

@@ -5,7 +5,7 @@ for a route without one, so a new page or endpoint cannot land without saying ho
 
 Keys
     a page route by its URL name ("members"; "api:openapi-json" inside the API's namespace), or an API
-    operation as "METHOD /api/v1/path" in django-ninja's notation ("GET /api/v1/customers/{customer_id}").
+    operation as "METHOD /api/v1/path" in django-ninja's notation ("GET /api/v1/customers/{int:customer_id}").
 Values
     "dotted.test.module::test_function": the test in which a member of another workspace uses the route,
     with this workspace's ids where it takes any, and which asserts on the database and on the answer that
@@ -102,10 +102,10 @@ ISOLATION_TESTED: dict[str, str] = {
     "GET /api/v1/feedback": _test(
         "feedback.tests.test_api_feedback", "test_other_workspace_list_never_contains_acme_items"
     ),
-    "GET /api/v1/feedback/{item_id}": _test(
+    "GET /api/v1/feedback/{int:item_id}": _test(
         "feedback.tests.test_api_feedback", "test_other_workspace_gets_404_for_an_acme_item"
     ),
-    "DELETE /api/v1/feedback/{item_id}": _test(
+    "DELETE /api/v1/feedback/{int:item_id}": _test(
         "feedback.tests.test_api_feedback", "test_other_workspace_gets_404_for_an_acme_item"
     ),
     "POST /api/v1/feedback": _test(
@@ -124,22 +124,22 @@ ISOLATION_TESTED: dict[str, str] = {
     "POST /api/v1/customers": _test(
         "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
     ),
-    "GET /api/v1/customers/{customer_id}": _test(
+    "GET /api/v1/customers/{int:customer_id}": _test(
         "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
     ),
-    "DELETE /api/v1/customers/{customer_id}": _test(
+    "DELETE /api/v1/customers/{int:customer_id}": _test(
         "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
     ),
-    "POST /api/v1/customers/{customer_id}/merge": _test(
+    "POST /api/v1/customers/{int:customer_id}/merge": _test(
         "customers.tests.test_api_customers", "test_other_workspace_gets_404_for_acme_customers"
     ),
     "GET /api/v1/events": _test(
         "customers.tests.test_api_events", "test_other_workspace_event_list_never_contains_acme_events"
     ),
-    "GET /api/v1/events/{event_id}": _test(
+    "GET /api/v1/events/{int:event_id}": _test(
         "customers.tests.test_api_events", "test_other_workspace_cannot_read_or_erase_an_acme_event"
     ),
-    "DELETE /api/v1/events/{event_id}": _test(
+    "DELETE /api/v1/events/{int:event_id}": _test(
         "customers.tests.test_api_events", "test_other_workspace_cannot_read_or_erase_an_acme_event"
     ),
     "POST /api/v1/events": _test(
