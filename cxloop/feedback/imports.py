@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cxloop.accounts.models import User, Workspace
+from cxloop.core.bulk import refresh_statistics
 from cxloop.core.exceptions import NotFound, ServiceError
 
 from .mapping import MappingError, RecordError, map_record, validate_mapping
@@ -29,6 +30,7 @@ from .models import ImportJob, ImportRowError
 from .readers import FileProblem, detect_format, open_records
 
 CHUNK = 500
+STATISTICS_AT = {4, 20}  # chunks after which the planner's statistics are refreshed, then every 100th
 MAX_UPLOAD = 2 * 1024 * 1024 * 1024  # 2 GiB
 
 
@@ -123,10 +125,10 @@ def _row_key(record: dict) -> str:
 
 def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run an import (or its dry run) to the end; the worker and `cxloop import` both call this."""
-    from cxloop.customers.models import Event
+    from cxloop.customers.models import Customer, Event, Identity
     from cxloop.customers.services import events_create, stored_by_external_id
 
-    from .models import FeedbackItem
+    from .models import Answer, FeedbackItem
     from .services import feedback_ingest
 
     job = ImportJob.objects.select_related("workspace").get(pk=job_id)
@@ -136,6 +138,9 @@ def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = No
     kind = mapping.get("kind", "feedback")
     pending: list = []
     errors: list[ImportRowError] = []
+    chunks = [0]  # chunks stored so far
+    analysed = (Event,) if kind == "event" else (FeedbackItem, Answer)
+    analysed += (Customer, Identity)
 
     def store(items: list) -> list:
         with transaction.atomic():
@@ -160,6 +165,9 @@ def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = No
             created = sum(1 for _, new in pairs if new)
             job.created_count += created
             job.existing_count += len(pairs) - created
+            chunks[0] += 1
+            if chunks[0] in STATISTICS_AT or chunks[0] % 100 == 0:
+                refresh_statistics(*analysed)
         elif pending:
             # a dry run counts what would be created: rows whose key is stored already, or repeated within
             # the chunk, would not be (repeats further apart in the file are counted twice)
