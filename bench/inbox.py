@@ -37,6 +37,7 @@ def generate(workspace, n: int, rng: random.Random) -> None:
     from cxloop.core.bulk import insert_rows
     from cxloop.customers.models import Customer
     from cxloop.feedback.models import Answer, FeedbackItem
+    from cxloop.feedback.services import ANSWER_FIELDS, ITEM_FIELDS
 
     now = datetime.now(UTC)
     n_customers = max(1, min(50_000, n // 20))
@@ -74,33 +75,6 @@ def generate(workspace, n: int, rng: random.Random) -> None:
         ],
         returning_pk=True,
     )
-    item_fields = [
-        "workspace",
-        "customer",
-        "channel",
-        "source",
-        "touchpoint",
-        "external_id",
-        "occurred_at",
-        "received_at",
-        "language",
-        "title",
-        "text",
-        "metadata",
-    ]
-    answer_fields = [
-        "workspace",
-        "item",
-        "key",
-        "type",
-        "occurred_at",
-        "channel",
-        "value",
-        "text",
-        "choices",
-        "scale_min",
-        "scale_max",
-    ]
     chunk = 20_000
     for start in range(0, n, chunk):
         rows, moments = [], []
@@ -124,10 +98,10 @@ def generate(workspace, n: int, rng: random.Random) -> None:
                 )
             )
             moments.append((moment, channel))
-        pks = insert_rows(FeedbackItem, item_fields, rows, returning_pk=True)
+        pks = insert_rows(FeedbackItem, ITEM_FIELDS, rows, returning_pk=True)
         insert_rows(
             Answer,
-            answer_fields,
+            ANSWER_FIELDS,
             [
                 (workspace.pk, pk, "nps", "nps", m, ch, float(rng.randint(0, 10)), "", None, 0, 10)
                 for pk, (m, ch) in zip(pks, moments, strict=True)

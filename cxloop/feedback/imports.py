@@ -126,10 +126,10 @@ def _row_key(record: dict) -> str:
 def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run an import (or its dry run) to the end; the worker and `cxloop import` both call this."""
     from cxloop.customers.models import Customer, Event, Identity
-    from cxloop.customers.services import events_create, stored_by_external_id
+    from cxloop.customers.services import stored_by_external_id
 
     from .models import Answer, FeedbackItem
-    from .services import feedback_ingest
+    from .services import store_mapped
 
     job = ImportJob.objects.select_related("workspace").get(pk=job_id)
     job.status, job.started_at = ImportJob.Status.RUNNING, timezone.now()
@@ -143,10 +143,7 @@ def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = No
     analysed += (Customer, Identity)
 
     def store(items: list) -> list:
-        with transaction.atomic():
-            if kind == "event":
-                return events_create(workspace=job.workspace, items=items)
-            return feedback_ingest(workspace=job.workspace, items=items)
+        return store_mapped(workspace=job.workspace, kind=kind, items=items)
 
     def flush():
         if pending and not job.dry_run:

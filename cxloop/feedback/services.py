@@ -29,6 +29,20 @@ ITEM_FIELDS = [
     "metadata",
 ]
 
+ANSWER_FIELDS = [
+    "workspace",
+    "item",
+    "key",
+    "type",
+    "occurred_at",
+    "channel",
+    "value",
+    "text",
+    "choices",
+    "scale_min",
+    "scale_max",
+]
+
 
 @transaction.atomic
 def feedback_ingest(
@@ -59,19 +73,6 @@ def feedback_ingest(
         ),
     )
     insert_new(FeedbackItem, ITEM_FIELDS, rows)
-    answer_fields = [
-        "workspace",
-        "item",
-        "key",
-        "type",
-        "occurred_at",
-        "channel",
-        "value",
-        "text",
-        "choices",
-        "scale_min",
-        "scale_max",
-    ]
     answer_rows = []
     for item, data in rows:
         for a in data.answers:
@@ -91,7 +92,7 @@ def feedback_ingest(
                     n["scale_max"],
                 )
             )
-    insert_rows(Answer, answer_fields, answer_rows)
+    insert_rows(Answer, ANSWER_FIELDS, answer_rows)
     if attach_answers:
         # Callers that answer with the stored items (single create) read the answers without a query.
         for item, data in rows:
@@ -132,3 +133,12 @@ def feedback_erase(
         meta=meta,
         target=f"feedback {item_id}",
     )
+
+
+def store_mapped(*, workspace: Workspace, kind: str, items: list) -> list[tuple[object, bool]]:
+    """Store what a mapping produced (webhooks and imports): events for an "event" mapping, else feedback."""
+    if kind == "event":
+        from cxloop.customers.services import events_create
+
+        return events_create(workspace=workspace, items=items)
+    return feedback_ingest(workspace=workspace, items=items)

@@ -134,9 +134,7 @@ def _parse_json(text: str):
 
 def _process(delivery: WebhookDelivery) -> WebhookDelivery:
     """Map and ingest a stored delivery; record the outcome on it (never raises for bad payloads)."""
-    from cxloop.customers.services import events_create
-
-    from .services import feedback_ingest
+    from .services import store_mapped
 
     endpoint = delivery.endpoint
     delivery.attempts += 1
@@ -157,13 +155,12 @@ def _process(delivery: WebhookDelivery) -> WebhookDelivery:
         if not mapped:
             delivery.status, delivery.error = WebhookDelivery.Status.SKIPPED, ""
         else:
-            with transaction.atomic():
-                if endpoint.mapping.get("kind", "feedback") == "event":
-                    pairs = events_create(workspace=delivery.workspace, items=mapped)
-                    delivery.event = pairs[0][0]
-                else:
-                    pairs = feedback_ingest(workspace=delivery.workspace, items=mapped)
-                    delivery.feedback_item = pairs[0][0]
+            kind = endpoint.mapping.get("kind", "feedback")
+            ((first, _), *_) = store_mapped(workspace=delivery.workspace, kind=kind, items=mapped)
+            if kind == "event":
+                delivery.event = first
+            else:
+                delivery.feedback_item = first
             delivery.status, delivery.error = WebhookDelivery.Status.STORED, ""
     except json.JSONDecodeError as exc:
         delivery.status, delivery.error = WebhookDelivery.Status.FAILED, f"Body is not JSON: {exc}"
