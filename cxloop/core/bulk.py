@@ -4,9 +4,10 @@
 1,000 items with 3 answers each spends most of its time there, and `bulk_update` builds a CASE expression per
 field and row. These helpers adapt each column once by its field type and send one statement per chunk:
 
-- PostgreSQL: one array parameter per column, `INSERT … SELECT * FROM unnest(%s::type[], …)` (and
-  `UPDATE … FROM unnest(…)`): the statement text stays short and the same whatever the row count, so the
-  driver does not re-parse thousands of placeholders on every call.
+- PostgreSQL: `COPY … FROM STDIN` for inserts (psycopg formats the rows in C; new primary keys are drawn
+  from the identity sequence first); `INSERT … SELECT * FROM unnest(%s::type[], …) ON CONFLICT DO NOTHING`
+  when conflicts are to be skipped, and `UPDATE … FROM unnest(…)`: one array parameter per column, so the
+  statement text stays short whatever the row count.
 - SQLite (>= 3.35): a multi-row `VALUES (…), (…)` within its variable limit.
 
 They skip model `save()` and signals, which the store does not use.
@@ -75,6 +76,8 @@ def insert_rows(
         tail = " ON CONFLICT DO NOTHING"
     pks: list[int] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            return _pg_copy(cursor, meta, columns, adapters, rows, returning_pk=returning_pk)
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{_pg_array_type(f)}" for f in columns)
             # unnest keeps the arrays' order, and RETURNING follows the rows in the order they were inserted.
@@ -95,6 +98,30 @@ def insert_rows(
             cursor.execute(f"INSERT INTO {table} ({column_sql}) VALUES {values}{tail}", params)  # noqa: S608
             if returning_pk:
                 pks.extend(row[0] for row in cursor.fetchall())
+    return pks
+
+
+def _pg_copy(cursor, meta, columns, adapters, rows, *, returning_pk: bool) -> list[int]:
+    """COPY the rows in (psycopg formats them in C). For `returning_pk` the keys are drawn from the table's
+    identity sequence first, in one statement, and copied in with the rows."""
+    quote = connection.ops.quote_name
+    names = [quote(f.column) for f in columns]
+    pks: list[int] = []
+    if returning_pk:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        pks = [r[0] for r in cursor.fetchall()]
+        names.insert(0, quote(meta.pk.column))
+    sql = f"COPY {quote(meta.db_table)} ({', '.join(names)}) FROM STDIN"
+    with cursor.cursor.copy(sql) as copy:
+        if returning_pk:
+            for pk, row in zip(pks, rows, strict=True):
+                copy.write_row([pk, *(adapt(v) for adapt, v in zip(adapters, row, strict=True))])
+        else:
+            for row in rows:
+                copy.write_row([adapt(v) for adapt, v in zip(adapters, row, strict=True)])
     return pks
 
 

@@ -24,6 +24,8 @@ def storable(value: Any) -> Any:
     """The value with NUL removed and lone surrogates replaced (U+FFFD) in its strings, keys included, at
     any depth. Every input schema applies it before validation."""
     if isinstance(value, str):
+        if value.isascii():  # the common case: no surrogate possible, and NUL is rare
+            return value.replace("\x00", "") if "\x00" in value else value
         return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
     if isinstance(value, dict):
         return {storable(k): storable(v) for k, v in value.items()}
