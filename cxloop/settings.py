@@ -280,6 +280,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CXLOOP_MAX_BODY_BYTES", 10 * 1024 * 1024, 
 LOGIN_FAILURE_LIMIT = envint("CXLOOP_LOGIN_FAILURE_LIMIT", 10, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("CXLOOP_LOGIN_FAILURE_WINDOW", 15 * 60, minimum=60)
 API_RATE_LIMIT_PER_MINUTE = envint("CXLOOP_API_RATE_LIMIT", 3000, minimum=1)
+# Public survey answers accepted per minute from one address (a shop's shared Wi-Fi can hold many people).
+SURVEY_SUBMIT_RATE_PER_MINUTE = envint("CXLOOP_SURVEY_SUBMIT_RATE", 100, minimum=1)
 INVITATION_TTL_HOURS = envint("CXLOOP_INVITATION_TTL_HOURS", 7 * 24, minimum=1)
 
 # --- Email -------------------------------------------------------------------------------------

@@ -157,6 +157,8 @@ class AuditEvent(models.Model):
         CUSTOMER_MERGED = "customer.merged", "Customers merged"
         CUSTOMER_ERASED = "customer.erased", "Customer erased"
         FEEDBACK_ERASED = "feedback.erased", "Feedback erased"
+        SURVEY_PUBLISHED = "survey.published", "Survey published"
+        SURVEY_CLOSED = "survey.closed", "Survey closed"
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -142,3 +142,42 @@ def store_mapped(*, workspace: Workspace, kind: str, items: list) -> list[tuple[
 
         return events_create(workspace=workspace, items=items)
     return feedback_ingest(workspace=workspace, items=items)
+
+
+@transaction.atomic
+def feedback_replace_answers(
+    *, item: FeedbackItem, answers: list, text: str | None = None, metadata: dict | None = None
+) -> FeedbackItem:
+    """Replace an item's answers (and optionally its text and metadata): a survey response that goes on
+    after its first page updates the item it wrote then. `answers` are AnswerIn."""
+    Answer.objects.filter(item=item).delete()
+    insert_rows(
+        Answer,
+        ANSWER_FIELDS,
+        [
+            (
+                item.workspace_id,
+                item.pk,
+                a.key,
+                a.type,
+                item.occurred_at,
+                item.channel,
+                a.normalized["value"],
+                a.normalized["text"],
+                a.normalized["choices"],
+                a.normalized["scale_min"],
+                a.normalized["scale_max"],
+            )
+            for a in answers
+        ],
+    )
+    fields = []
+    if text is not None:
+        item.text = text
+        fields.append("text")
+    if metadata is not None:
+        item.metadata = metadata
+        fields.append("metadata")
+    if fields:
+        item.save(update_fields=fields)
+    return item

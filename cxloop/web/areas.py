@@ -35,6 +35,7 @@ AREAS = [
         "Surveys",
         "NPS, CSAT and CES surveys on links, in a website widget and by email.",
         "issue #5",
+        ready=True,
     ),
     Area(
         "analytics",

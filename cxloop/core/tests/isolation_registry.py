@@ -70,7 +70,6 @@ ISOLATION_TESTED: dict[str, str] = {
     "audit_log": _test("accounts.tests.test_audit_page", "test_outsider_sees_none_of_acmes_events"),
     # --- Web shell (cxloop/web/urls.py) ---
     "home": _test("web.tests.test_shell", "test_outsider_home_is_about_their_own_workspace"),
-    "area_surveys": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_analytics": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_dashboards": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_cases": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
@@ -162,5 +161,42 @@ ISOLATION_TESTED: dict[str, str] = {
     ),
     "customer_erase": _test(
         "customers.tests.test_customer_pages", "test_outsider_gets_404_for_acme_customers"
+    ),
+    # --- Surveys (cxloop/surveys) ---
+    "surveys": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
+    ),
+    "survey_new": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_imports_and_creates_only_in_their_own_workspace"
+    ),
+    "survey_import": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_imports_and_creates_only_in_their_own_workspace"
+    ),
+    "survey_detail": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
+    ),
+    "survey_publish": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
+    ),
+    "survey_close": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
+    ),
+    "survey_export": _test(
+        "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
+    ),
+    # Public pages: the live survey's slug is the capability; drafts are not served, previews need membership.
+    "survey_start": _test("surveys.tests.test_survey_pages", "test_outsider_cannot_preview_an_acme_draft"),
+    "survey_resume": _test(
+        "surveys.tests.test_public_flow", "test_a_response_token_only_works_with_its_own_survey"
+    ),
+    "survey_theme": NO_WORKSPACE_DATA + "a live survey's brand colour, public like the survey page itself",
+    "GET /api/v1/surveys": _test(
+        "surveys.tests.test_api_surveys", "test_outsider_key_sees_no_acme_survey_and_cannot_answer_it"
+    ),
+    "GET /api/v1/surveys/{int:survey_id}": _test(
+        "surveys.tests.test_api_surveys", "test_outsider_key_sees_no_acme_survey_and_cannot_answer_it"
+    ),
+    "POST /api/v1/surveys/{int:survey_id}/responses": _test(
+        "surveys.tests.test_api_surveys", "test_outsider_key_sees_no_acme_survey_and_cannot_answer_it"
     ),
 }
