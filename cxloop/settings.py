@@ -177,6 +177,7 @@ INSTALLED_APPS = [
     "cxloop.analysis",
     "cxloop.metrics",
     "cxloop.loop",
+    "cxloop.widget",
 ]
 
 MIDDLEWARE = [

@@ -101,7 +101,7 @@ def _message(request, survey: Survey | None, title: str, text: str, status: int 
     )
 
 
-def _present(
+def present_page(
     defn: SurveyDefinition, page: engine.Page, state: engine.State, language: str, errors: dict, posted
 ) -> list[ShownQuestion]:
     """The page's questions as the template shows them, with earlier answers or what was just posted."""
@@ -226,7 +226,7 @@ def _render_page(
 ):
     state = engine.State.load(response.state, seed=response.token)
     page = engine.pages(defn, state)[page_index]
-    questions = _present(defn, page, state, language, errors or {}, posted)
+    questions = present_page(defn, page, state, language, errors or {}, posted)
     block = page.blocks[0]
     context = {
         "survey": survey,

@@ -260,10 +260,12 @@ def response_new(
     preview: bool = False,
     customer_id: int | None = None,
     answers: dict[str, Any] | None = None,
+    token: str | None = None,
 ) -> Response:
     """An unsaved response; it is stored with its first answered page. `customer_id` is the respondent
     when known (an invitation, an identified widget visitor); `answers` are pre-filled (e.g. the score a
-    respondent clicked in an email), shown as chosen and kept once the page is sent."""
+    respondent clicked in an email), shown as chosen and kept once the page is sent. `token` is one
+    this server issued earlier (the widget shows a first page before anything is stored)."""
     _require_open(survey, preview=preview)
     state: dict[str, Any] = {"hidden": hidden}
     if customer_id is not None:
@@ -274,7 +276,7 @@ def response_new(
         workspace_id=survey.workspace_id,
         survey=survey,
         version=None if preview else survey.current_version,
-        token=secrets.token_urlsafe(24),
+        token=token or secrets.token_urlsafe(24),
         via=Response.Via.PREVIEW if preview else via,
         language=language,
         state=state,

@@ -199,4 +199,26 @@ ISOLATION_TESTED: dict[str, str] = {
     "POST /api/v1/surveys/{int:survey_id}/responses": _test(
         "surveys.tests.test_api_surveys", "test_outsider_key_sees_no_acme_survey_and_cannot_answer_it"
     ),
+    # --- Website widget (cxloop/widget) ---
+    "widget_js": NO_WORKSPACE_DATA + "the widget's script, the same file for every site",
+    "widget_config": _test(
+        "widget.tests.test_widget",
+        "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
+    "widget_start": _test(
+        "widget.tests.test_widget",
+        "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
+    "widget_answer": _test(
+        "widget.tests.test_widget",
+        "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
+    "widget_settings": _test(
+        "widget.tests.test_widget",
+        "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
+    "widget_placement": _test(
+        "widget.tests.test_widget",
+        "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
 }
