@@ -34,11 +34,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def production_server(env: dict, *, threads: int = 4, workers: int = 2) -> Iterator[int]:
-    """gunicorn as `cxloop serve` runs it, on a free loopback port; yields the port once it answers."""
+def production_server(
+    env: dict, *, threads: int = 4, workers: int = 2, app: str = "cxloop.wsgi:application", probe: str = ""
+) -> Iterator[int]:
+    """gunicorn as `cxloop serve` runs it, on a free loopback port; yields the port once it answers.
+    `app` serves another WSGI application the same way (a bench's baseline); `probe` is the path asked
+    to know it is up (default /api/v1/health)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "cxloop.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
          "--timeout", "300", "--backlog", "2048", "--no-control-socket",
          "--error-logfile", "-", "--log-level", "warning"],
@@ -48,7 +52,7 @@ def production_server(env: dict, *, threads: int = 4, workers: int = 2) -> Itera
         for _ in range(150):
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                conn.request("GET", "/api/v1/health")
+                conn.request("GET", probe or "/api/v1/health")
                 conn.getresponse().read()
                 break
             except OSError:
