@@ -83,16 +83,22 @@ def read_csv(path: Path) -> tuple[Iterator[Row], dict[str, Any]]:
             if not any(header):
                 raise FileProblem("the first row (the header) is empty")
             row_number = 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    row_number += 1
-                    yield row_number, None, f"unreadable CSV: {exc}"
-                    continue
+            records = _records(reader)
+            for values, problem in records:
                 row_number += 1
+                if problem is not None:
+                    yield row_number, None, f"unreadable CSV: {problem}"
+                    continue
+                if values and values[-1].endswith("\n") and records.at_end():
+                    # A quote that is never closed swallows every line after it into one cell; the csv
+                    # module only shows it by that cell running on to the end of the file.
+                    yield (
+                        row_number,
+                        None,
+                        f"a quoted cell opened in this row is never closed: the {values[-1].count(chr(10))} "
+                        "line(s) after it, to the end of the file, were not read as rows; close the quote",
+                    )
+                    return
                 if not any(v.strip() for v in values):
                     continue
                 if len(values) > len(header):
@@ -122,6 +128,36 @@ def _check_zip(path: Path) -> None:
         raise FileProblem(f"the workbook unpacks to {total:,} bytes; the limit is {MAX_XLSX_UNCOMPRESSED:,}")
     if total / packed > MAX_XLSX_RATIO:
         raise FileProblem(f"the workbook is compressed {total // packed}× (a zip bomb?); refused")
+
+
+class _records:
+    """The reader's records as (values, None) or (None, csv error), able to tell whether one is the last."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.ahead: list = []
+
+    def _next(self):
+        try:
+            return next(self.reader), None
+        except csv.Error as exc:
+            return None, exc
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.ahead:
+            return self.ahead.pop()
+        return self._next()
+
+    def at_end(self) -> bool:
+        if not self.ahead:
+            try:
+                self.ahead.append(self._next())
+            except StopIteration:
+                return True
+        return False
 
 
 def read_xlsx(path: Path) -> tuple[Iterator[Row], dict[str, Any]]:

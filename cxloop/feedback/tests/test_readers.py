@@ -134,6 +134,30 @@ def test_quoted_fields_keep_embedded_newlines_delimiters_and_quotes(tmp_path):
     ]
 
 
+def test_unclosed_quote_is_reported_not_swallowed(tmp_path):
+    data = b'id,text\n1,"ok"\n2,"never closed\n3,three\n4,four\n'
+
+    rows, _ = read(write(tmp_path, "a.csv", data))
+
+    assert rows[0] == (2, {"id": "1", "text": "ok"}, None)
+    assert len(rows) == 2
+    number, record, error = rows[1]
+    assert (number, record) == (3, None)
+    assert "never closed" in error and "3 line(s)" in error
+
+
+def test_quoted_multiline_last_row_is_not_mistaken_for_an_unclosed_quote(tmp_path):
+    data = b'id,text\n1,"two\nlines"\n2,"ends with a newline\n"\n3,last\n'
+
+    rows, _ = read(write(tmp_path, "a.csv", data))
+
+    assert records(rows) == [
+        {"id": "1", "text": "two\nlines"},
+        {"id": "2", "text": "ends with a newline\n"},
+        {"id": "3", "text": "last"},
+    ]
+
+
 def test_formula_cells_stay_literal_text(tmp_path):
     data = b'id,text,score\n1,"=HYPERLINK(""http://x"",""click"")",=1+1\n2,@SUM(A1),-3\n'
 
