@@ -224,6 +224,16 @@ def test_dry_run_of_a_file_imported_already_counts_its_rows_as_there(cast, tmp_p
     assert FeedbackItem.objects.count() == 1
 
 
+def test_dry_run_counts_a_row_repeated_in_a_later_chunk_once(cast, tmp_path, monkeypatch):
+    monkeypatch.setattr("cxloop.feedback.imports.CHUNK", 2)
+    data = b"id,date,nps\n1,2026-01-02,9\n2,2026-01-02,3\n3,2026-01-02,5\n1,2026-01-02,9\n"
+
+    dry = run(cast.workspace, write(tmp_path, "a.csv", data), NPS, dry_run=True)
+    real = run(cast.workspace, write(tmp_path, "b.csv", data), NPS)
+
+    assert (dry.created_count, dry.existing_count) == (real.created_count, real.existing_count) == (3, 1)
+
+
 # --- What is stored -------------------------------------------------------------------------------
 def test_formula_cells_are_stored_as_literal_text(cast, tmp_path):
     path = survey_csv(tmp_path / "survey.csv", rows=5)
