@@ -79,6 +79,12 @@ def text_in(value: Text | None, language: str, default_language: str) -> str:
     return value.get(language) or value.get(default_language) or next(iter(value.values()), "")
 
 
+def _repeated(keys: list[str]) -> str:
+    """The first key that appears twice in `keys`."""
+    seen: set[str] = set()
+    return next(k for k in keys if k in seen or seen.add(k))
+
+
 def _texts(value: Text | None) -> list[tuple[str | None, str]]:
     if value is None:
         return []
@@ -174,7 +180,7 @@ class Question(_Strict):
                 raise ValueError(f"a {t} question needs at least 2 options")
             keys = [o.key for o in self.options]
             if len(set(keys)) != len(keys):
-                raise ValueError("option keys must be unique")
+                raise ValueError(f"option key {_repeated(keys)!r} is used twice")
             if "other" in keys and self.allow_other:
                 raise ValueError('option key "other" is reserved for the "other" answer')
         elif self.options or self.allow_other or self.carry_forward:
@@ -185,7 +191,7 @@ class Question(_Strict):
             if len(self.rows) < 1:
                 raise ValueError("a matrix question needs at least one row")
             if len({r.key for r in self.rows}) != len(self.rows):
-                raise ValueError("matrix row keys must be unique")
+                raise ValueError(f"matrix row key {_repeated([r.key for r in self.rows])!r} is used twice")
         elif self.rows:
             raise ValueError(f"a {t} question has no rows")
         if t in ("rating", "matrix"):
@@ -308,10 +314,10 @@ class SurveyDefinition(_Strict):
         seen_q: dict[str, Question] = {}
         block_keys = [b.key for b in self.blocks]
         if len(set(block_keys)) != len(block_keys):
-            raise ValueError("block keys must be unique")
+            raise ValueError(f"block key {_repeated(block_keys)!r} is used twice")
         ending_keys = [e.key for e in self.endings]
         if len(set(ending_keys)) != len(ending_keys):
-            raise ValueError("ending keys must be unique")
+            raise ValueError(f"ending key {_repeated(ending_keys)!r} is used twice")
         hidden = set(self.hidden_fields)
 
         def check(cond: Condition | None, where: str, available: dict[str, Question]) -> None:

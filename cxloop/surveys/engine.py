@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 from .definition import FIXED_SCALES, Block, Condition, Question, SurveyDefinition, text_in
 
 OTHER = "other"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PIPE = re.compile(r"\{\{\s*(answer|hidden):([a-z][a-z0-9_]*)\s*\}\}")
 
 
@@ -78,11 +80,9 @@ class AnswerError(ValueError):
 def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return float(v)
-    if isinstance(v, int | float):
-        return float(v)
     try:
-        return float(str(v))
-    except (TypeError, ValueError):
+        return float(v) if isinstance(v, int | float) else float(str(v))
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
 
 
@@ -175,7 +175,10 @@ def next_page(defn: SurveyDefinition, state: State, after: int | None) -> int | 
     if after is not None:
         current = all_pages[after]
         last_block = current.blocks[-1]
-        is_last_of_block = after + 1 >= len(all_pages) or all_pages[after + 1].blocks[0] is not last_block
+        # the respondent leaves the block when none of its remaining pages (one_per_screen) is shown
+        is_last_of_block = not any(
+            page_visible(p, state) for p in all_pages[after + 1 :] if p.blocks[0] is last_block
+        )
         if is_last_of_block and defn.layout != "single_page":
             for jump in last_block.jumps:
                 if evaluate(jump.if_, state):
@@ -261,7 +264,7 @@ def scale_of(q: Question) -> tuple[int, int] | None:
 def _whole(q: Question, raw: Any) -> int:
     lo, hi = scale_of(q) or (0, 10)
     n = _number(raw) if not isinstance(raw, bool) else None
-    if n is None or n != int(n):
+    if n is None or not math.isfinite(n) or n != int(n):
         raise AnswerError(q.key, f"Choose a whole number from {lo} to {hi}.")
     if not lo <= n <= hi:
         raise AnswerError(q.key, f"{int(n)} is outside the scale {lo} to {hi}.")
@@ -293,8 +296,11 @@ def check_answer(
             raise AnswerError(q.key, f"Keep it under {q.max_length:,} characters (this has {len(value):,}).")
         return value, ""
     if t == "date":
+        value = raw.strip() if isinstance(raw, str) else ""
         try:
-            return date.fromisoformat(str(raw).strip()).isoformat(), ""
+            if not _DATE.fullmatch(value):  # fromisoformat also reads 20260131 and 2026-W05-6
+                raise ValueError(value)
+            return date.fromisoformat(value).isoformat(), ""
         except ValueError:
             raise AnswerError(q.key, "Enter a date like 2026-01-31.") from None
     if t in ("yes_no", "consent"):
@@ -321,6 +327,8 @@ def check_answer(
                 raise AnswerError(q.key, "Say what your other answer is.")
             return OTHER, text[:500]
         raise AnswerError(q.key, f"{value!r} is not one of the options.")
+    if t == "ranking" and isinstance(raw, dict):  # {option key: position}, as the page's number pickers send
+        raw = _ranked(q, raw, len(keys))
     if t in ("multi_choice", "ranking"):
         values = raw if isinstance(raw, list) else [raw]
         values = [str(v).strip() for v in values if str(v).strip()]
@@ -359,6 +367,16 @@ def check_answer(
             raise AnswerError(q.key, "Answer every row.")
         return out, ""
     raise AnswerError(q.key, f"Unknown question type {t}.")  # pragma: no cover - the schema forbids it
+
+
+def _ranked(q: Question, positions: dict[str, Any], count: int) -> list[str]:
+    """Option keys in order of their positions, which must be 1..count, each once."""
+    given = {k: None if isinstance(v, bool) else _number(v) for k, v in positions.items() if str(v).strip()}
+    numbers = list(given.values())
+    wrong = any(n is None or not 1 <= n <= count or n != int(n) for n in numbers)
+    if wrong or len(set(numbers)) != len(numbers):
+        raise AnswerError(q.key, f"Give each option a different number from 1 to {count}.")
+    return sorted(given, key=lambda k: given[k])
 
 
 def is_empty(q: Question, raw: Any) -> bool:
@@ -428,6 +446,33 @@ def apply_page(
     return {}
 
 
+def drop_skipped(defn: SurveyDefinition, state: State) -> list[str]:
+    """Remove the answers to questions the logic no longer shows, e.g. a branch left when the respondent went
+    back and changed an earlier answer. The route is walked from the first page counting only the answers on
+    it, so a condition never reads an answer from a branch left behind. Returns the keys removed."""
+    on_route = State(hidden=state.hidden, repeats=state.repeats, seed=state.seed)
+    all_pages = pages(defn, state)
+    at = next_page(defn, on_route, None)
+    while isinstance(at, int):
+        page = all_pages[at]
+        keys = [instance_key(q.key, n) for b, q in page.questions for n in range(1, instances(b, state) + 1)]
+        on_route.answers.update({k: state.answers[k] for k in keys if k in state.answers})
+        shown = {
+            instance_key(q.key, n)
+            for b, q in visible_questions(page, on_route)
+            for n in range(1, instances(b, state) + 1)
+        }
+        for k in keys:
+            if k not in shown:
+                on_route.answers.pop(k, None)
+        at = next_page(defn, on_route, at)
+    dropped = [k for k in state.answers if k not in on_route.answers]
+    for k in dropped:
+        del state.answers[k]
+        state.other.pop(k, None)
+    return dropped
+
+
 def _instance_started(block: Block, n: int, submitted: dict[str, Any]) -> bool:
     return any(not is_empty(q, submitted.get(instance_key(q.key, n))) for q in block.questions)
 
@@ -465,12 +510,12 @@ def check_complete(defn: SurveyDefinition, state: State, submitted: dict[str, An
     while isinstance(at, int) and guard <= len(all_pages):
         guard += 1
         page = all_pages[at]
-        for b, q in page.questions:
-            for n in range(1, instances(b, state) + 1):
-                shown.add(instance_key(q.key, n))
         page_errors = apply_page(defn, page, state, submitted, others)
         if page_errors:
             return page_errors
+        for b, q in visible_questions(page, state):  # a question its own page's answers hide is skipped too
+            for n in range(1, instances(b, state) + 1):
+                shown.add(instance_key(q.key, n))
         at = next_page(defn, state, at)
     skipped = sorted(
         k

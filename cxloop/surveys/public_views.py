@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -16,12 +17,14 @@ from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from cxloop.accounts.models import Membership
 from cxloop.accounts.roles import Perm, has_perm
 from cxloop.core import ratelimit
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
+from cxloop.core.middleware import _CSP
 from cxloop.core.request_meta import RequestMeta
 
 from . import engine, services
@@ -32,6 +35,8 @@ HONEYPOT = "website"
 TIMER = "_t"
 MIN_SECONDS = 2.0  # a person needs at least this long to read and answer a first page
 _SIGNER_SALT = "cxloop.survey.timer"
+# The builder shows previews in frames on its own pages; nothing else may frame a survey page.
+_PREVIEW_CSP = _CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 
 
 @dataclass
@@ -89,7 +94,22 @@ def _is_preview(request, survey: Survey) -> bool:
         .values_list("role", flat=True)
         .first()
     )
-    return has_perm(role, Perm.VIEW_DATA)
+    request.survey_preview = has_perm(role, Perm.VIEW_DATA)
+    return request.survey_preview
+
+
+def _frameable_preview(view):
+    """A preview's pages may be framed by this site's own pages (the builder); other answers stay DENY."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if getattr(request, "survey_preview", False):
+            response = xframe_options_sameorigin(lambda _request: response)(request)
+            response["Content-Security-Policy"] = _PREVIEW_CSP
+        return response
+
+    return wrapped
 
 
 def _message(request, survey: Survey | None, title: str, text: str, status: int = 200) -> HttpResponse:
@@ -147,14 +167,18 @@ def present_page(
             if scale:
                 shown.points = list(range(scale[0], scale[1] + 1))
             if q.type in ("choice", "multi_choice", "ranking"):
-                chosen = value if isinstance(value, list) else [value] if value not in (None, "") else []
+                # a ranking just posted is {option key: position} (shown as typed); a kept one is a list
+                positions = value if isinstance(value, dict) else {}
+                chosen = value if isinstance(value, list) else [value] if value not in (None, "", {}) else []
                 chosen = [str(c) for c in chosen]
                 shown.options = [
                     Choice(
                         o.key,
                         engine.text(defn, o.label, language, state),
                         o.key in chosen,
-                        chosen.index(o.key) + 1 if q.type == "ranking" and o.key in chosen else None,
+                        (chosen.index(o.key) + 1 if o.key in chosen else _as_int(positions.get(o.key)))
+                        if q.type == "ranking"
+                        else None,
                     )
                     for o in engine.options_of(defn, q, state)
                 ]
@@ -173,20 +197,16 @@ def present_page(
 def _as_int(v: Any) -> Any:
     try:
         return int(float(v))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return v
 
 
 def _posted_value(q, name: str, posted) -> Any:
     if q.type == "multi_choice":
         return posted.getlist(name)
-    if q.type == "ranking":
-        ranks = []
-        for option_key in [o.key for o in q.options] or []:
-            rank = posted.get(f"{name}__rank__{option_key}", "")
-            if rank.strip():
-                ranks.append((rank, option_key))
-        return [k for _, k in sorted(ranks, key=lambda r: _as_int(r[0]) if str(r[0]).isdigit() else 999)]
+    if q.type == "ranking":  # {option key: position}, carried-forward options included; the engine checks it
+        prefix = f"{name}__rank__"
+        return {k.removeprefix(prefix): v for k, v in posted.items() if k.startswith(prefix) and v.strip()}
     if q.type == "matrix":
         return {r.key: posted.get(f"{name}__{r.key}", "") for r in q.rows}
     return posted.get(name)
@@ -198,12 +218,6 @@ def _collect(defn: SurveyDefinition, page: engine.Page, state: engine.State, pos
         for n in range(1, engine.instances(block, state) + 1):
             name = engine.instance_key(q.key, n)
             value = _posted_value(q, name, posted)
-            if q.type == "ranking":
-                # carried-forward options rank too
-                keys = [o.key for o in engine.options_of(defn, q, state)]
-                ranks = [(posted.get(f"{name}__rank__{k}", ""), k) for k in keys]
-                given = [(int(r), k) for r, k in ranks if str(r).strip().isdigit()]
-                value = [k for _, k in sorted(given)] if given else []
             if q.type == "consent" and value is None:
                 value = ""
             submitted[name] = value
@@ -299,6 +313,7 @@ def _is_bot(request) -> str | None:
 
 
 @require_http_methods(["GET", "POST"])
+@_frameable_preview
 def survey_start(request, slug: str):
     survey = get_object_or_404(Survey.objects.select_related("current_version"), slug=slug)
     preview = _is_preview(request, survey)
@@ -399,13 +414,14 @@ def _see_other(url: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@_frameable_preview
 def survey_resume(request, slug: str, token: str):
     survey = get_object_or_404(Survey.objects.select_related("current_version"), slug=slug)
     try:
         response = services.response_by_token(survey=survey, token=token)
     except NotFound as exc:
         return _message(request, survey, "Link not valid", exc.message, 404)
-    preview = response.via == Response.Via.PREVIEW
+    preview = request.survey_preview = response.via == Response.Via.PREVIEW
     defn = services.definition_of(response)
     language = response.language or defn.default_language
     if response.status == Response.Status.COMPLETED:

@@ -335,6 +335,7 @@ def response_submit_page(
         response.page = page_index
         response.save()
         return PageResult({}, response, page_index)
+    engine.drop_skipped(defn, state)  # an earlier answer changed may leave a branch answered before
     nxt = engine.next_page(defn, state, page_index)
     now = timezone.now()
     response.state = state.dump(response.state)

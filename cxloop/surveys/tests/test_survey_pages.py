@@ -1,4 +1,4 @@
-"""The staff pages of the surveys area: list, new from a template, survey page, publish/close, export/import."""
+"""Staff pages of the surveys area: list, new from a template, publish, close, export and import."""
 
 from __future__ import annotations
 
