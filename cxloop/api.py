@@ -18,6 +18,7 @@ from cxloop.core.exceptions import ServiceError
 from cxloop.core.problems import problem_response
 from cxloop.customers.api import router as customers_router
 from cxloop.feedback.api import router as feedback_router
+from cxloop.outreach.api import router as outreach_router
 from cxloop.surveys.api import router as surveys_router
 
 log = logging.getLogger(__name__)
@@ -131,3 +132,4 @@ api.add_router("", accounts_router)
 api.add_router("", feedback_router)
 api.add_router("", customers_router)
 api.add_router("", surveys_router)
+api.add_router("", outreach_router)

@@ -14,6 +14,8 @@ Variables (see README "Configuration"):
   CXLOOP_BEHIND_PROXY trust X-Forwarded-Proto from a reverse proxy (default false)
   CXLOOP_BASE_URL     public address used in emailed links (default http://localhost:8000)
   CXLOOP_TASKS        db (default) | immediate (run tasks inline, for tests)
+  CXLOOP_SMS_API_URL, CXLOOP_SMS_ACCOUNT_SID, CXLOOP_SMS_AUTH_TOKEN, CXLOOP_SMS_FROM
+                      SMS invitations through a Twilio-compatible API (off unless SID, token, sender set)
   EMAIL_URL-like:     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
                       EMAIL_USE_SSL, DEFAULT_FROM_EMAIL, EMAIL_BACKEND (console|smtp|locmem)
 """
@@ -174,6 +176,7 @@ INSTALLED_APPS = [
     "cxloop.customers",
     "cxloop.feedback",
     "cxloop.surveys",
+    "cxloop.outreach",
     "cxloop.analysis",
     "cxloop.metrics",
     "cxloop.loop",
@@ -305,6 +308,28 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CX Loop <cxloop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- SMS (survey invitations; a Twilio-compatible HTTP API) -------------------------------------
+# Off unless the account SID, auth token and sender are all set; the base URL defaults to Twilio's.
+SMS_API_URL = os.environ.get("CXLOOP_SMS_API_URL", "").strip().rstrip("/") or "https://api.twilio.com"
+SMS_ACCOUNT_SID = os.environ.get("CXLOOP_SMS_ACCOUNT_SID", "").strip()
+SMS_AUTH_TOKEN = os.environ.get("CXLOOP_SMS_AUTH_TOKEN", "").strip()
+SMS_FROM = os.environ.get("CXLOOP_SMS_FROM", "").strip()
+_sms_parts = {
+    "CXLOOP_SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,
+    "CXLOOP_SMS_AUTH_TOKEN": SMS_AUTH_TOKEN,
+    "CXLOOP_SMS_FROM": SMS_FROM,
+}
+if any(_sms_parts.values()) and not all(_sms_parts.values()):
+    raise ImproperlyConfigured(
+        "SMS is half configured: also set "
+        + ", ".join(name for name, value in _sms_parts.items() if not value)
+        + " (or unset them all to turn SMS off)."
+    )
+if urlparse(SMS_API_URL).scheme not in {"http", "https"} or not urlparse(SMS_API_URL).netloc:
+    raise ImproperlyConfigured(
+        f"CXLOOP_SMS_API_URL={SMS_API_URL!r} must be an http(s) address like https://api.twilio.com"
+    )
 
 # --- Background work (Django Tasks API) --------------------------------------------------------
 _tasks = envchoice("CXLOOP_TASKS", "db", ("db", "immediate"))

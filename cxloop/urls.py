@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("cxloop.accounts.urls")),
     path("", include("cxloop.feedback.urls")),
     path("", include("cxloop.customers.urls")),
+    path("", include("cxloop.outreach.urls")),
     path("", include("cxloop.surveys.urls")),
     path("", include("cxloop.widget.urls")),
     # The web shell last: its catch-all area route must not shadow the others.

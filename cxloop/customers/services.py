@@ -182,6 +182,21 @@ def customer_upsert(*, workspace: Workspace, ref: CustomerRef) -> tuple[Customer
     return customer, getattr(customer, "was_created", False)
 
 
+def customer_unsubscribe(*, workspace: Workspace, customer_id: int) -> Customer:
+    """Record that a customer asked not to be contacted again (an unsubscribe link): surveys are no longer
+    sent to them. Unsubscribing again keeps the first time; a merged customer's id unsubscribes the profile it
+    was merged into."""
+    customer = Customer.objects.filter(workspace=workspace, pk=customer_id).first()
+    if customer is not None and customer.merged_into_id:
+        customer = Customer.objects.filter(workspace=workspace, pk=customer.merged_into_id).first()
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id} in this workspace.")
+    if customer.unsubscribed_at is None:
+        customer.unsubscribed_at = customer.updated_at = timezone.now()
+        customer.save(update_fields=["unsubscribed_at", "updated_at"])
+    return customer
+
+
 @transaction.atomic
 def customer_merge(
     *,

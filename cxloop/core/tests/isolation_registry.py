@@ -184,6 +184,16 @@ ISOLATION_TESTED: dict[str, str] = {
     "survey_export": _test(
         "surveys.tests.test_survey_pages", "test_outsider_cannot_see_publish_close_or_export_acme_surveys"
     ),
+    # The builder (surveys/builder_views.py): Acme's survey ids answer the outsider 404, nothing changes.
+    "survey_edit": _test(
+        "surveys.tests.test_builder_pages", "test_outsider_cannot_open_or_change_acme_surveys_in_the_builder"
+    ),
+    "survey_edit_json": _test(
+        "surveys.tests.test_builder_pages", "test_outsider_cannot_open_or_change_acme_surveys_in_the_builder"
+    ),
+    "survey_edit_preview": _test(
+        "surveys.tests.test_builder_pages", "test_outsider_cannot_open_or_change_acme_surveys_in_the_builder"
+    ),
     # Public pages: the live survey's slug is the capability; drafts are not served, previews need membership.
     "survey_start": _test("surveys.tests.test_survey_pages", "test_outsider_cannot_preview_an_acme_draft"),
     "survey_resume": _test(
@@ -199,6 +209,25 @@ ISOLATION_TESTED: dict[str, str] = {
     "POST /api/v1/surveys/{int:survey_id}/responses": _test(
         "surveys.tests.test_api_surveys", "test_outsider_key_sees_no_acme_survey_and_cannot_answer_it"
     ),
+    # --- Survey results, exports and read-only links (cxloop/surveys/results_views.py) ---
+    "survey_results": _test("surveys.tests.test_results_page", "test_outsider_gets_nothing_of_acme_results"),
+    "survey_results_csv": _test(
+        "surveys.tests.test_results_page", "test_outsider_gets_nothing_of_acme_results"
+    ),
+    "survey_results_xlsx": _test(
+        "surveys.tests.test_results_page", "test_outsider_gets_nothing_of_acme_results"
+    ),
+    "survey_results_pdf": _test(
+        "surveys.tests.test_results_page", "test_outsider_gets_nothing_of_acme_results"
+    ),
+    "survey_results_share": _test(
+        "surveys.tests.test_results_page", "test_outsider_gets_nothing_of_acme_results"
+    ),
+    "survey_results_share_revoke": _test(
+        "surveys.tests.test_results_share", "test_a_link_is_bound_to_its_own_survey"
+    ),
+    # Public: the link's token (only its sha256 stored) is the capability; it selects one survey.
+    "results_shared": _test("surveys.tests.test_results_share", "test_a_link_is_bound_to_its_own_survey"),
     # --- Website widget (cxloop/widget) ---
     "widget_js": NO_WORKSPACE_DATA + "the widget's script, the same file for every site",
     "widget_config": _test(
@@ -220,5 +249,30 @@ ISOLATION_TESTED: dict[str, str] = {
     "widget_placement": _test(
         "widget.tests.test_widget",
         "test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_widget",
+    ),
+    # --- Survey outreach: invitations, campaigns, QR codes (cxloop/outreach) ---
+    "survey_invite": _test(
+        "outreach.tests.test_outreach_pages",
+        "test_outsider_cannot_invite_to_or_see_campaigns_of_acme_surveys",
+    ),
+    "outreach_campaign": _test(
+        "outreach.tests.test_outreach_pages",
+        "test_outsider_cannot_invite_to_or_see_campaigns_of_acme_surveys",
+    ),
+    "survey_qr_svg": _test("outreach.tests.test_qr", "test_outsider_gets_no_qr_code_of_an_acme_survey"),
+    "survey_qr_png": _test("outreach.tests.test_qr", "test_outsider_gets_no_qr_code_of_an_acme_survey"),
+    "outreach_settings": _test(
+        "outreach.tests.test_outreach_pages", "test_outsider_changes_only_their_own_cooldown"
+    ),
+    # Public: the invitation token (only its hash stored) and the signed unsubscribe token are capabilities.
+    "survey_invitation": _test(
+        "outreach.tests.test_outreach_pages", "test_an_acme_invitation_token_opens_nothing_on_another_survey"
+    ),
+    "outreach_unsubscribe": _test(
+        "outreach.tests.test_outreach_pages",
+        "test_an_unsubscribe_link_only_unsubscribes_the_customer_it_was_signed_for",
+    ),
+    "POST /api/v1/outreach/bounces": _test(
+        "outreach.tests.test_outreach_pages", "test_outsider_bounce_reports_touch_only_their_own_workspace"
     ),
 }
