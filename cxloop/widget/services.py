@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cxloop.accounts.models import Workspace
-from cxloop.core.exceptions import NotFound, ServiceError
+from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 from cxloop.customers.schemas import CustomerRef
 from cxloop.customers.services import customers_resolve
+from cxloop.outreach.services import contact_check, contact_record
 from cxloop.surveys import engine
 from cxloop.surveys import services as surveys
 from cxloop.surveys.models import Response, Survey
@@ -240,9 +241,23 @@ def config(*, site: WidgetSite, language: str | None, base_url: str) -> dict[str
     return {"placements": out}
 
 
-def start(*, site: WidgetSite, survey_id: int, language: str | None, hidden: dict) -> dict[str, Any]:
-    """A signed token and the first page; nothing is stored until the first page is answered."""
+def start(
+    *, site: WidgetSite, survey_id: int, language: str | None, hidden: dict, visitor: dict | None = None
+) -> dict[str, Any]:
+    """A signed token and the first page; nothing is stored until the first page is answered.
+
+    A signed-in visitor (see verified_customer_id) is held to the workspace's contact rules like an email
+    invitation: not shown when unsubscribed, consent withdrawn, or asked within the cool-down on any
+    channel; when shown, the contact is logged so the other channels wait too."""
     survey = _live_survey(site, survey_id)
+    customer_id = verified_customer_id(site, visitor)
+    if customer_id is not None:
+        reason = contact_check(workspace=site.workspace, customer_ids=[customer_id], channel="widget")[
+            customer_id
+        ]
+        if reason is not None:
+            raise Conflict(f"Not shown to this visitor: {reason.replace('_', ' ')}.")
+        contact_record(workspace=site.workspace, customer_id=customer_id, channel="widget", survey=survey)
     defn = survey.current_version.parsed()
     token = secrets.token_urlsafe(24)
     state = engine.State(hidden=surveys.clean_hidden(defn, hidden or {}), seed=token)

@@ -139,7 +139,11 @@ def survey_begin(request, site):
     if not isinstance(survey_id, int):
         raise ServiceError("survey must be a survey id.", field="survey")
     out = services.start(
-        site=site, survey_id=survey_id, language=data.get("language"), hidden=_dict(data.get("hidden"))
+        site=site,
+        survey_id=survey_id,
+        language=data.get("language"),
+        hidden=_dict(data.get("hidden")),
+        visitor=_dict(data.get("visitor")),
     )
     return _json(request, out, site=site)
 

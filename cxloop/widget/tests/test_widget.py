@@ -282,3 +282,35 @@ def test_outsider_cannot_place_acme_surveys_or_answer_them_through_their_own_wid
     started = post(client, their_site, "start", {"survey": survey.pk})
     assert started.status_code == 404
     assert not Response.objects.exists()
+
+
+def test_signed_visitor_asked_recently_on_another_channel_is_not_shown_the_survey(client, shop):
+    from cxloop.customers.models import Customer
+    from cxloop.outreach.services import contact_record
+
+    site, survey = shop
+    signed = {"id": "CRM-9", "user_hash": services.identity_hash(site, "CRM-9")}
+    first = post(client, site, "start", {"survey": survey.pk, "visitor": signed})
+    assert first.status_code == 200  # shown, and logged as a contact
+    again = post(client, site, "start", {"survey": survey.pk, "visitor": signed})
+    assert again.status_code == 409 and "cooldown" in again.json()["detail"]
+    other = Customer.objects.create(workspace=site.workspace, name="Asked by email")
+    from cxloop.customers.models import Identity
+
+    Identity.objects.create(workspace=site.workspace, customer=other, kind="external_id", value="CRM-10")
+    contact_record(workspace=site.workspace, customer_id=other.pk, channel="email", survey=survey)
+    emailed = {"id": "CRM-10", "user_hash": services.identity_hash(site, "CRM-10")}
+    assert post(client, site, "start", {"survey": survey.pk, "visitor": emailed}).status_code == 409
+    anonymous = post(client, site, "start", {"survey": survey.pk})
+    assert anonymous.status_code == 200
+
+
+def test_unsubscribed_signed_visitor_is_not_shown_the_survey(client, shop):
+    from cxloop.customers.models import Customer
+
+    site, survey = shop
+    signed = {"id": "CRM-11", "user_hash": services.identity_hash(site, "CRM-11")}
+    services.verified_customer_id(site, signed)
+    Customer.objects.filter(workspace=site.workspace).update(unsubscribed_at="2026-01-01T00:00:00Z")
+    resp = post(client, site, "start", {"survey": survey.pk, "visitor": signed})
+    assert resp.status_code == 409 and "unsubscribed" in resp.json()["detail"]

@@ -222,7 +222,7 @@
     open = {survey: surveyId, hidden: hidden, language: p.language || lang, name: p.name, returnFocus: d.activeElement};
     var state = open;
     store("seen:" + surveyId, String(Date.now()));
-    api("/start", {survey: surveyId, language: state.language, hidden: hidden}).then(function (data) {
+    api("/start", {survey: surveyId, language: state.language, hidden: hidden, visitor: visitor}).then(function (data) {
       if (open !== state) { return; }
       if (data.status >= 400) { open = null; return; }
       state.token = data.token;
