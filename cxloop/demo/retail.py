@@ -7,9 +7,10 @@ shifts the whole calendar with it. "Month −k" below is the calendar month k mo
     month −4 = July 2026, month −3 = August 2026, month −2 = September 2026, month −1 = October 2026.
 
 The volumes at scale 1.0 (`DemoContext.scale` multiplies them): ~2,000 customers, ~50,000 events over the
-past 12 months, ~10,000 feedback items over the past 12 months. Seasonality: more orders, deliveries and
-feedback in November–December (peak season, with a Black Friday spike) and a wave of returns and refund
-complaints in January.
+past 12 months, ~10,000 feedback items over the past 12 months (the surveys step then answers the survey items
+through five live surveys and adds ~850 responses of its own: cxloop/demo/survey_responses.py). Seasonality:
+more orders, deliveries and feedback in November–December (peak season, with a Black Friday spike) and a wave
+of returns and refund complaints in January.
 
 The stories a user can discover (tests in cxloop/demo/tests/test_demo_data.py hold them to these facts):
 

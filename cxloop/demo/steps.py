@@ -8,6 +8,7 @@ from cxloop.accounts.services import user_create, workspace_create
 
 from .seed import DemoContext
 from .shoppers import seed_customers, seed_events
+from .survey_responses import seed_surveys
 from .voices import seed_feedback
 
 COMPANY_NAME = "Hearth & Thread"
@@ -64,4 +65,12 @@ def feedback(ctx: DemoContext) -> None:
     seed_feedback(ctx)
 
 
-STEPS = [company, customers, customer_events, feedback]
+def surveys(ctx: DemoContext) -> None:
+    """The live surveys (relationship NPS, post-delivery CSAT, post-support CES, exit survey, eNPS) and a year
+    of their responses: the feedback step's survey items as completed responses, partial responses for
+    drop-off, exit answers after cancellations, and quarterly staff rounds
+    (cxloop/demo/survey_responses.py)."""
+    seed_surveys(ctx)
+
+
+STEPS = [company, customers, customer_events, feedback, surveys]

@@ -17,7 +17,7 @@ class Template:
     definition: dict[str, Any]
 
 
-def _nps_followups(product: str) -> list[dict[str, Any]]:
+def _nps_followups() -> list[dict[str, Any]]:
     return [
         {
             "key": "why",
@@ -42,8 +42,8 @@ def _nps_followups(product: str) -> list[dict[str, Any]]:
                     "key": "fix_first",
                     "type": "choice",
                     "label": {
-                        "en": f"What should {product} fix first?",
-                        "de": f"Was sollte {product} zuerst verbessern?",
+                        "en": "What should we fix first?",
+                        "de": "Was sollten wir zuerst verbessern?",
                     },
                     "allow_other": True,
                     "options": [
@@ -93,7 +93,7 @@ RELATIONSHIP_NPS = {
                 }
             ],
         },
-        *_nps_followups("we"),
+        *_nps_followups(),
     ],
     "endings": [
         {
