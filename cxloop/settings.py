@@ -279,6 +279,8 @@ if envbool("CXLOOP_BEHIND_PROXY", False):
     USE_X_FORWARDED_HOST = True
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CXLOOP_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The survey builder posts a whole survey as one form: ~30 fields a question, up to 200 questions.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 50_000
 
 # Login throttling: this many failures per window per account and per client address.
 LOGIN_FAILURE_LIMIT = envint("CXLOOP_LOGIN_FAILURE_LIMIT", 10, minimum=1)

@@ -159,6 +159,8 @@ class AuditEvent(models.Model):
         FEEDBACK_ERASED = "feedback.erased", "Feedback erased"
         SURVEY_PUBLISHED = "survey.published", "Survey published"
         SURVEY_CLOSED = "survey.closed", "Survey closed"
+        RESULTS_SHARED = "survey.results_shared", "Survey results link created"
+        RESULTS_SHARE_REVOKED = "survey.results_share_revoked", "Survey results link revoked"
 
     workspace = models.ForeignKey(
         Workspace, null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -124,3 +124,39 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.pk} to {self.survey_id}"
+
+
+class ResultShare(models.Model):
+    """A read-only link to a survey's results for people without an account, with chosen parts redacted.
+
+    Only the sha256 of the link's token is stored; the token itself is shown once, when the link is made.
+    The shared page never shows who answered (no customers, no links into the inbox).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="result_shares")
+    token_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True, help_text="Who the link is for, e.g. the board")
+    hidden_questions = models.JSONField(default=list, blank=True, help_text="Question keys not shown")
+    hide_open_texts = models.BooleanField(default=True)
+    hide_hidden_fields = models.BooleanField(default=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["survey", "-created_at"], name="result_share_survey")]
+
+    def __str__(self) -> str:
+        return f"results link {self.pk} of survey {self.survey_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= dj_timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
