@@ -158,7 +158,7 @@ def bar_chart(
 ) -> Chart:
     """Vertical bars, one per category (e.g. each score 0–10), with the count above each bar.
     `percent_of` adds each bar's share of that total to the table."""
-    left, right, top, bottom = 40, 10, 18, 36
+    left, right, top, bottom = 40, 28, 18, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     ymax = _nice_max(max([5, *(v for _, v in bars)]))
     body: list[str] = []
@@ -280,7 +280,7 @@ def line_chart(
 ) -> Chart:
     """A line through the points' values with the band between their lows and highs shaded (the 95%
     interval). Points without a value leave a gap."""
-    left, right, top, bottom = 44, 12, 14, 36
+    left, right, top, bottom = 44, 28, 14, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [p for p in points if p.value is not None]
     if y_range is None:
@@ -381,7 +381,7 @@ def stacked_bar_chart(
     height: int = 240,
 ) -> Chart:
     """One bar per category (e.g. a week), split into the series (e.g. completed, partial), with a legend."""
-    left, right, top, bottom = 40, 10, 26, 36
+    left, right, top, bottom = 40, 28, 26, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     colors = list(colors or PALETTE)
     totals = [sum(s[1][i] for s in series) for i in range(len(categories))]
