@@ -269,6 +269,20 @@ def customer_erase(
         customer.pk,
         *Customer.objects.filter(workspace=workspace, merged_into=customer).values_list("pk", flat=True),
     ]
+    # Their addresses leave the bounce list too: a suppression entry would keep the address after erasure.
+    from cxloop.outreach.models import Bounce
+
+    emails = {
+        e.lower()
+        for e in [
+            *Customer.objects.filter(workspace=workspace, pk__in=ids).values_list("email", flat=True),
+            *Identity.objects.filter(
+                workspace=workspace, customer_id__in=ids, kind=Identity.Kind.EMAIL
+            ).values_list("value", flat=True),
+        ]
+        if e
+    }
+    Bounce.objects.filter(workspace=workspace, address__in=emails).delete()
     items = FeedbackItem.objects.filter(workspace=workspace, customer_id__in=ids)
     feedback = items.count()
     items.delete()

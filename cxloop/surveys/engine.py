@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .chrome import REQUIRED, TICK
 from .definition import FIXED_SCALES, Block, Condition, Question, SurveyDefinition, text_in
 
 OTHER = "other"
@@ -312,7 +313,7 @@ def check_answer(
         else:
             raise AnswerError(q.key, "Answer yes or no.")
         if t == "consent" and q.required and not flag:
-            raise AnswerError(q.key, "Please tick the box to go on.")
+            raise AnswerError(q.key, TICK)
         return flag, ""
     keys = [o.key for o in options_of(defn, q, state)]
     if t == "choice":
@@ -420,11 +421,7 @@ def apply_page(
             raw = submitted.get(key)
             if is_empty(q, raw):
                 if q.required and (n == 1 or _instance_started(b, n, submitted)):
-                    errors[key] = (
-                        "This question needs an answer."
-                        if q.type != "consent"
-                        else ("Please tick the box to go on.")
-                    )
+                    errors[key] = REQUIRED if q.type != "consent" else TICK
                 continue
             try:
                 value, other = check_answer(defn, q, raw, state, others.get(key, ""))

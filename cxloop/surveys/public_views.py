@@ -28,6 +28,7 @@ from cxloop.core.middleware import _CSP
 from cxloop.core.request_meta import RequestMeta
 
 from . import engine, services
+from .chrome import chrome, translate_errors
 from .definition import SurveyDefinition
 from .models import Response, Survey
 
@@ -70,6 +71,7 @@ class ShownQuestion:
     max_length: int = 5000
     allow_other: bool = False
     conditional: bool = False  # shown or hidden by an answer on this same page
+    hint: str = ""  # how to answer, when the type needs saying (ranking)
 
 
 def _timer_token() -> str:
@@ -183,7 +185,11 @@ def present_page(
                     for o in engine.options_of(defn, q, state)
                 ]
                 if q.allow_other:
-                    shown.options.append(Choice(engine.OTHER, "Other", engine.OTHER in chosen))
+                    shown.options.append(
+                        Choice(engine.OTHER, chrome(language)["other"], engine.OTHER in chosen)
+                    )
+                if q.type == "ranking":
+                    shown.hint = chrome(language)["rank_hint"].format(n=len(shown.options))
             if q.type == "matrix":
                 values = value if isinstance(value, dict) else {}
                 shown.rows = [
@@ -240,9 +246,13 @@ def _render_page(
 ):
     state = engine.State.load(response.state, seed=response.token)
     page = engine.pages(defn, state)[page_index]
-    questions = present_page(defn, page, state, language, errors or {}, posted)
+    errors = translate_errors(errors or {}, language)
+    questions = present_page(defn, page, state, language, errors, posted)
     block = page.blocks[0]
+    words = chrome(language)
     context = {
+        "ui": words,
+        "n_errors": words["n_errors"].format(n=len(errors)),
         "survey": survey,
         "defn": defn,
         "language": language,
@@ -256,6 +266,7 @@ def _render_page(
         "progress": engine.progress(defn, state, page_index) if defn.progress_bar else None,
         "repeat_block": block if block.repeat and engine.instances(block, state) < block.repeat.max else None,
         "repeat_label": engine.text(defn, block.repeat.label, language) if block.repeat else "",
+        "show_resume_hint": response.pk is not None,
         "honeypot": HONEYPOT,
         "timer": _timer_token(),
         "preview": preview,
@@ -280,6 +291,7 @@ def _ending(request, survey, defn, response, language):
             "survey": survey,
             "defn": defn,
             "language": language,
+            "ui": chrome(language),
             "title": engine.text(defn, ending.title, language, state),
             "text": engine.text(defn, ending.text, language, state),
             "preview": response.via == Response.Via.PREVIEW,
@@ -348,7 +360,8 @@ def survey_start(request, slug: str):
                     "language": language,
                     "title": engine.text(defn, defn.welcome.title, language),
                     "text": engine.text(defn, defn.welcome.text, language),
-                    "button": engine.text(defn, defn.welcome.button, language) or "Start",
+                    "ui": chrome(language),
+                    "button": engine.text(defn, defn.welcome.button, language) or chrome(language)["start"],
                     "start_params": list(query.items()),
                     "preview": preview,
                 },

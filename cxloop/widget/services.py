@@ -25,6 +25,7 @@ from cxloop.customers.services import customers_resolve
 from cxloop.outreach.services import contact_check, contact_record
 from cxloop.surveys import engine
 from cxloop.surveys import services as surveys
+from cxloop.surveys.chrome import chrome
 from cxloop.surveys.models import Response, Survey
 from cxloop.surveys.public_views import present_page
 
@@ -207,6 +208,7 @@ def page_json(defn, page_index: int, state: engine.State, language: str, errors=
         "title": engine.text(defn, block.title, language, state) if len(page.blocks) == 1 else "",
         "progress": engine.progress(defn, state, page_index) if defn.progress_bar else None,
         "questions": [asdict(q) for q in questions],
+        "ui": {k: v for k, v in chrome(language).items() if k in ("send", "yes", "no", "other", "agree")},
     }
 
 

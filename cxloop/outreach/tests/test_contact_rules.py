@@ -157,3 +157,17 @@ def test_a_merged_away_profile_s_unsubscribe_and_contacts_still_count(cast):
         workspace=cast.workspace, customer_ids=[keep.pk, other.pk], channel="email"
     )
     assert checked == {keep.pk: "cooldown", other.pk: "unsubscribed"}
+
+
+def test_erasing_a_customer_removes_their_address_from_the_bounce_list(cast):
+    from cxloop.customers.services import customer_erase
+    from cxloop.outreach.models import Bounce
+    from cxloop.outreach.services import bounces_record
+
+    from .helpers import customer
+
+    gone = customer(cast.workspace, "gone@shop.example")
+    customer(cast.workspace, "stays@shop.example")
+    bounces_record(workspace=cast.workspace, emails=["gone@shop.example", "stays@shop.example"])
+    customer_erase(workspace=cast.workspace, customer_id=gone.pk)
+    assert list(Bounce.objects.values_list("address", flat=True)) == ["stays@shop.example"]

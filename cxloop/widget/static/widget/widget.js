@@ -12,6 +12,7 @@
   var base = new URL(script.src, w.location.href).origin;
   var queued = (w.cxloop && w.cxloop.q) || [];
   var visitor = null, placements = [], ready = false, pending = [], open = null, tabs = {};
+  var ui = {send: "Send", yes: "Yes", no: "No", other: "Other", agree: "I agree"};
   var lang = (d.documentElement.lang || w.navigator.language || "en").split(",")[0];
 
   function api(path, body) {
@@ -124,16 +125,16 @@
         set.appendChild(el("label", {}, [el("input", {type: t === "choice" ? "radio" : "checkbox", name: q.name, value: o.key,
           checked: o.checked ? "checked" : null}), d.createTextNode(" " + o.label)]));
       });
-      if (q.allow_other) { set.appendChild(el("input", {type: "text", "data-other": "1", "aria-label": "Other", placeholder: "Other", value: q.other || ""})); }
+      if (q.allow_other) { set.appendChild(el("input", {type: "text", "data-other": "1", "aria-label": ui.other, placeholder: ui.other, value: q.other || ""})); }
     } else if (t === "text") {
       set.appendChild(el(q.multiline ? "textarea" : "input", {type: q.multiline ? null : "text", rows: q.multiline ? 3 : null,
         maxlength: q.max_length, "aria-labelledby": id}));
     } else if (t === "yes_no") {
       ["yes", "no"].forEach(function (v) {
-        set.appendChild(el("label", {}, [el("input", {type: "radio", name: q.name, value: v}), d.createTextNode(v === "yes" ? " Yes" : " No")]));
+        set.appendChild(el("label", {}, [el("input", {type: "radio", name: q.name, value: v}), d.createTextNode(" " + ui[v])]));
       });
     } else if (t === "consent") {
-      set.appendChild(el("label", {}, [el("input", {type: "checkbox", value: "yes"}), d.createTextNode(" I agree")]));
+      set.appendChild(el("label", {}, [el("input", {type: "checkbox", value: "yes"}), d.createTextNode(" " + ui.agree)]));
     } else if (t === "number" || t === "date") {
       set.appendChild(el("input", {type: t, step: t === "number" ? "any" : null, "aria-labelledby": id}));
     } else if (t === "matrix" || t === "ranking") {
@@ -183,13 +184,14 @@
       w.setTimeout(close, 5000);
       return;
     }
+    ui = data.page.ui || ui;
     var form = el("form", {novalidate: "novalidate"});
     open.questions = {};
     data.page.questions.forEach(function (q) { open.questions[q.name] = q; form.appendChild(question(q)); });
     open.page = data.page.index;
     var scales = data.page.questions.filter(function (q) { return q.points.length && q.type !== "matrix"; });
     open.single = data.page.questions.length === 1 && scales.length === 1;
-    if (!open.single) { form.appendChild(el("button", {type: "submit", "class": "go", text: "Send"})); }
+    if (!open.single) { form.appendChild(el("button", {type: "submit", "class": "go", text: ui.send})); }
     form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
     box.appendChild(form);
     var first = form.querySelector("button,input,textarea,select");
