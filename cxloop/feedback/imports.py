@@ -29,8 +29,11 @@ from .mapping import MappingError, RecordError, map_record, validate_mapping
 from .models import ImportJob, ImportRowError
 from .readers import FileProblem, detect_format, open_records
 
-CHUNK = 500
-STATISTICS_AT = {4, 20}  # chunks after which the planner's statistics are refreshed, then every 100th
+CHUNK = 2000
+STATISTICS_AT = {
+    1,
+    5,
+}  # chunks after which the planner's statistics are refreshed, then every 25th (50k rows)
 MAX_UPLOAD = 2 * 1024 * 1024 * 1024  # 2 GiB
 
 
@@ -164,7 +167,7 @@ def import_run(*, job_id: int, progress: Callable[[ImportJob], None] | None = No
             job.created_count += created
             job.existing_count += len(pairs) - created
             chunks[0] += 1
-            if chunks[0] in STATISTICS_AT or chunks[0] % 100 == 0:
+            if chunks[0] in STATISTICS_AT or chunks[0] % 25 == 0:
                 refresh_statistics(*analysed)
         elif pending:
             # a dry run counts what would be created: rows whose key is stored already, or came earlier in
