@@ -94,8 +94,9 @@ def write(tmp_path, name, data: bytes):
 # --- A big file with some bad rows -----------------------------------------------------------------
 @pytest.mark.parametrize("mapping", [NPS, NPS_WITHOUT_ID], ids=["external-id", "row-hash"])
 def test_big_file_stores_every_valid_row_and_reports_every_bad_one_and_a_rerun_adds_nothing(
-    cast, tmp_path, mapping
+    cast, tmp_path, mapping, monkeypatch
 ):
+    monkeypatch.setattr("cxloop.feedback.imports.CHUNK", 500)  # several chunks in a file of 1,200 rows
     path = survey_csv(tmp_path / "survey.csv")
     seen = []
 
