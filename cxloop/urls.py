@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("cxloop.outreach.urls")),
     path("", include("cxloop.surveys.urls")),
     path("", include("cxloop.widget.urls")),
+    path("", include("cxloop.analysis.urls")),
     # The web shell last: its catch-all area route must not shadow the others.
     path("", include("cxloop.web.urls")),
 ]

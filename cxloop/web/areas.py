@@ -42,6 +42,7 @@ AREAS = [
         "Analytics",
         "Themes, sentiment and emotion of every text, read by local models.",
         "issues #6 and #7",
+        ready=True,
     ),
     Area(
         "dashboards",

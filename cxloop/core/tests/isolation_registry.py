@@ -70,7 +70,6 @@ ISOLATION_TESTED: dict[str, str] = {
     "audit_log": _test("accounts.tests.test_audit_page", "test_outsider_sees_none_of_acmes_events"),
     # --- Web shell (cxloop/web/urls.py) ---
     "home": _test("web.tests.test_shell", "test_outsider_home_is_about_their_own_workspace"),
-    "area_analytics": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_dashboards": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_cases": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_journeys": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
@@ -275,4 +274,12 @@ ISOLATION_TESTED: dict[str, str] = {
     "POST /api/v1/outreach/bounces": _test(
         "outreach.tests.test_outreach_pages", "test_outsider_bounce_reports_touch_only_their_own_workspace"
     ),
+    # --- Analytics (cxloop/analysis) ---
+    "analytics": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
+    "taxonomy_template": _test(
+        "analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"
+    ),
+    "theme_new": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
+    "theme_edit": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
+    "theme_delete": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
 }
