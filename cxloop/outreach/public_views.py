@@ -131,21 +131,7 @@ def survey_invitation(request, slug: str, token: str):
 
 def _first_page(request, survey, defn, response, language, clicked):
     if defn.welcome and not clicked and not request.GET.get("start"):
-        query = request.GET.copy()
-        query["start"] = "1"
-        return render(
-            request,
-            "surveys/public/welcome.html",
-            {
-                "survey": survey,
-                "defn": defn,
-                "language": language,
-                "title": engine.text(defn, defn.welcome.title, language),
-                "text": engine.text(defn, defn.welcome.text, language),
-                "button": engine.text(defn, defn.welcome.button, language) or "Start",
-                "start_params": list(query.items()),
-            },
-        )
+        return pages.welcome_page(request, survey, defn, language)
     state = engine.State.load(response.state, seed=response.token)
     first = engine.next_page(defn, state, None)
     if isinstance(first, str):

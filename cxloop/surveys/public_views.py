@@ -114,6 +114,12 @@ def _frameable_preview(view):
     return wrapped
 
 
+def _closed(request, survey: Survey) -> HttpResponse:
+    return _message(
+        request, survey, "This survey is closed", survey.closed_message or "Thank you for your interest.", 410
+    )
+
+
 def _message(request, survey: Survey | None, title: str, text: str, status: int = 200) -> HttpResponse:
     return render(
         request,
@@ -299,6 +305,28 @@ def _ending(request, survey, defn, response, language):
     )
 
 
+def welcome_page(request, survey, defn, language: str, *, preview: bool = False) -> HttpResponse:
+    """The welcome screen; its button opens the first page with the link's query string kept."""
+    query = request.GET.copy()
+    query["start"] = "1"
+    words = chrome(language)
+    return render(
+        request,
+        "surveys/public/welcome.html",
+        {
+            "survey": survey,
+            "defn": defn,
+            "language": language,
+            "title": engine.text(defn, defn.welcome.title, language),
+            "text": engine.text(defn, defn.welcome.text, language),
+            "ui": words,
+            "button": engine.text(defn, defn.welcome.button, language) or words["start"],
+            "start_params": list(query.items()),
+            "preview": preview,
+        },
+    )
+
+
 def _throttled(request) -> HttpResponse | None:
     ip = RequestMeta.from_request(request).ip or "unknown"
     state = ratelimit.hit(
@@ -330,13 +358,7 @@ def survey_start(request, slug: str):
     survey = get_object_or_404(Survey.objects.select_related("current_version"), slug=slug)
     preview = _is_preview(request, survey)
     if survey.status == Survey.Status.CLOSED and not preview:
-        return _message(
-            request,
-            survey,
-            "This survey is closed",
-            survey.closed_message or "Thank you for your interest.",
-            410,
-        )
+        return _closed(request, survey)
     if (survey.status != Survey.Status.LIVE or survey.current_version_id is None) and not preview:
         return _message(request, None, "Survey not found", "There is no open survey at this address.", 404)
     defn = survey.parsed() if preview else survey.current_version.parsed()
@@ -349,23 +371,7 @@ def survey_start(request, slug: str):
     )
     if request.method == "GET":
         if defn.welcome and not request.GET.get("start"):
-            query = request.GET.copy()
-            query["start"] = "1"
-            return render(
-                request,
-                "surveys/public/welcome.html",
-                {
-                    "survey": survey,
-                    "defn": defn,
-                    "language": language,
-                    "title": engine.text(defn, defn.welcome.title, language),
-                    "text": engine.text(defn, defn.welcome.text, language),
-                    "ui": chrome(language),
-                    "button": engine.text(defn, defn.welcome.button, language) or chrome(language)["start"],
-                    "start_params": list(query.items()),
-                    "preview": preview,
-                },
-            )
+            return welcome_page(request, survey, defn, language, preview=preview)
         state = engine.State.load(response.state, seed=response.token)
         first = engine.next_page(defn, state, None)
         if isinstance(first, str):  # nothing to ask (every page hidden by logic)
@@ -442,13 +448,7 @@ def survey_resume(request, slug: str, token: str):
             return _message(request, survey, "Thank you", "This survey has been answered already.", 409)
         return _ending(request, survey, defn, response, language)
     if survey.status == Survey.Status.CLOSED and not preview:
-        return _message(
-            request,
-            survey,
-            "This survey is closed",
-            survey.closed_message or "Thank you for your interest.",
-            410,
-        )
+        return _closed(request, survey)
     if request.method == "GET":
         state = engine.State.load(response.state, seed=response.token)
         page = response.page if response.page is not None else engine.next_page(defn, state, None)

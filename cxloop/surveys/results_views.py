@@ -120,20 +120,28 @@ def _audit_export(request, survey: Survey, filters: results.ResultFilter, kind: 
     )
 
 
-@workspace_view(Perm.EXPORT)
-def survey_results_csv(request, survey_id: int):
-    survey = _survey(request, survey_id)
+def _export_prepared(request, survey, kind: str):
+    """(filters, layout, version ids) of an export, audited; or the page that says why the filters fail."""
     versions, filters, version_ids, bounce = _export_or_errors(request, survey)
     if bounce:
         return bounce
-    layout = results.layout_for(survey, versions, filters.version)
     results_services.results_export_audit(
         survey=survey,
         actor=request.user,
-        kind="csv",
+        kind=kind,
         filters=filters.describe(),
         meta=RequestMeta.from_request(request),
     )
+    return filters, results.layout_for(survey, versions, filters.version), version_ids
+
+
+@workspace_view(Perm.EXPORT)
+def survey_results_csv(request, survey_id: int):
+    survey = _survey(request, survey_id)
+    prepared = _export_prepared(request, survey, "csv")
+    if isinstance(prepared, HttpResponse):
+        return prepared
+    filters, layout, version_ids = prepared
     response = StreamingHttpResponse(
         exports.csv_lines(survey, filters, layout, version_ids), content_type="text/csv; charset=utf-8"
     )
@@ -145,17 +153,10 @@ def survey_results_csv(request, survey_id: int):
 @workspace_view(Perm.EXPORT)
 def survey_results_xlsx(request, survey_id: int):
     survey = _survey(request, survey_id)
-    versions, filters, version_ids, bounce = _export_or_errors(request, survey)
-    if bounce:
-        return bounce
-    layout = results.layout_for(survey, versions, filters.version)
-    results_services.results_export_audit(
-        survey=survey,
-        actor=request.user,
-        kind="xlsx",
-        filters=filters.describe(),
-        meta=RequestMeta.from_request(request),
-    )
+    prepared = _export_prepared(request, survey, "xlsx")
+    if isinstance(prepared, HttpResponse):
+        return prepared
+    filters, layout, version_ids = prepared
     body = exports.xlsx_bytes(survey, filters, layout, version_ids)
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
