@@ -7,6 +7,7 @@ cxloop migrate
 cxloop createadmin --email E [--password P] [--workspace NAME]
 cxloop version
 cxloop manage <django command> ...
+cxloop eval [--datasets DIR] [--tasks T,...] [--models M,...] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -166,6 +167,28 @@ def cmd_import(args) -> None:
             fh.writelines(imports.import_report_csv(job))
         print(f"Per-row report: {report}")
     raise SystemExit(0 if job.status == "done" else 1)
+
+
+def cmd_eval(args) -> None:
+    import json
+
+    from cxloop.analysis.ml import evaluate
+
+    folder = Path(args.datasets).expanduser() if args.datasets else evaluate.default_datasets_dir()
+    try:
+        report = evaluate.run_eval(
+            folder,
+            args.tasks,
+            columns=args.models,
+            quick=args.quick,
+            progress=lambda line: print(f"… {line}", file=sys.stderr, flush=True),
+        )
+    except (ValueError, evaluate.DatasetError) as exc:
+        _fail(str(exc))
+    print(json.dumps(report, indent=2) if args.json else evaluate.format_report(report))
+    failed = evaluate.failed_columns(report)
+    if failed:
+        _fail(f"{len(failed)} column(s) failed: {'; '.join(failed)}", code=1)
 
 
 def cmd_worker(args) -> None:
@@ -352,6 +375,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset", help="a ready-made mapping: generic_reviews, zendesk_tickets, app_store_reviews"
     )
     p.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    p = add(
+        "eval",
+        cmd_eval,
+        "measure the text analysis against baselines on the public data sets",
+        data_dir=False,
+    )
+    p.add_argument(
+        "--datasets",
+        metavar="DIR",
+        help="the data sets folder (default: shared/datasets beside the repository)",
+    )
+    p.add_argument(
+        "--tasks",
+        metavar="T,...",
+        help="comma-separated tasks or groups (default: all; a wrong name lists them)",
+    )
+    p.add_argument(
+        "--models", metavar="M,...", help="comma-separated columns (default: all; a wrong name lists them)"
+    )
+    p.add_argument("--quick", action="store_true", help="subsample every data set for a fast smoke run")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p = add("manage", cmd_manage, "run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
