@@ -1,4 +1,5 @@
-"""Writes of the analysis app: the workspace's theme taxonomy (from an industry template, then edited)."""
+"""Writes of the analysis app: the workspace's theme taxonomy (from an industry template, then edited), and
+the reading of every feedback text by the local models (`enrich_items`, run by the worker)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils import timezone
 from cxloop.accounts.models import Workspace
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 
-from .models import Theme
+from .models import Enrichment, Theme
 from .taxonomies import TEMPLATES
 
 MAX_EXAMPLES = 50
@@ -89,3 +90,100 @@ def theme_delete(*, workspace: Workspace, theme_id: int) -> None:
     deleted, _ = Theme.objects.filter(workspace=workspace, pk=theme_id).delete()
     if not deleted:
         raise NotFound(f"No theme with id {theme_id} in this workspace.")
+
+
+# -- reading texts ------------------------------------------------------------------------------------------
+ENRICH_BATCH = 256
+
+
+def _text_of(item) -> str:
+    return "\n\n".join(part for part in (item.title, item.text) if part)
+
+
+def enrich_items(*, item_ids: list[int]) -> int:
+    """Read the texts of these feedback items with the local models and keep what they found (one Enrichment
+    per item; an item whose reading fails is marked failed with the error, the rest of the batch goes on).
+    Returns how many items were read."""
+    from cxloop.feedback.models import FeedbackItem
+
+    from .ml import pipeline
+
+    done = 0
+    for start in range(0, len(item_ids), ENRICH_BATCH):
+        items = list(
+            FeedbackItem.objects.filter(pk__in=item_ids[start : start + ENRICH_BATCH]).only(
+                "pk", "workspace_id", "title", "text"
+            )
+        )
+        readings = pipeline.read([_text_of(i) for i in items])
+        now = timezone.now()
+        rows = []
+        for item, reading in zip(items, readings, strict=True):
+            rows.append(
+                Enrichment(
+                    workspace_id=item.workspace_id,
+                    item_id=item.pk,
+                    status=Enrichment.Status.FAILED if reading.error else Enrichment.Status.DONE,
+                    language=reading.language,
+                    language_confidence=reading.language_confidence,
+                    sentiment=reading.sentiment,
+                    sentiment_score=reading.sentiment_score,
+                    emotions=reading.emotions,
+                    flags=reading.flags,
+                    pii=reading.pii,
+                    redacted_text=reading.redacted,
+                    notes=reading.notes,
+                    model_version=pipeline.VERSION,
+                    error=reading.error,
+                    enriched_at=now,
+                )
+            )
+        Enrichment.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["item"],
+            update_fields=[
+                "status",
+                "language",
+                "language_confidence",
+                "sentiment",
+                "sentiment_score",
+                "emotions",
+                "flags",
+                "pii",
+                "redacted_text",
+                "notes",
+                "model_version",
+                "error",
+                "enriched_at",
+            ],
+        )
+        done += len(rows)
+    return done
+
+
+def enrich_later(item_ids: list[int]) -> None:
+    """Queue these items for reading once the current transaction commits (the worker reads them)."""
+    if not item_ids:
+        return
+    from .tasks import enrich
+
+    ids = list(item_ids)
+    transaction.on_commit(lambda: enrich.enqueue(item_ids=ids))
+
+
+def enrich_stale(*, workspace: Workspace, limit: int = 10_000) -> int:
+    """Queue the workspace's items never read, or read by other model versions (after an upgrade)."""
+    from cxloop.feedback.models import FeedbackItem
+
+    from .ml import pipeline
+
+    ids = list(
+        FeedbackItem.objects.filter(workspace=workspace)
+        .exclude(enrichment__model_version=pipeline.VERSION, enrichment__status=Enrichment.Status.DONE)
+        .order_by("-occurred_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for start in range(0, len(ids), ENRICH_BATCH * 4):
+        enrich_later(ids[start : start + ENRICH_BATCH * 4])
+    return len(ids)

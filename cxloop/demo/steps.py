@@ -73,4 +73,12 @@ def surveys(ctx: DemoContext) -> None:
     seed_surveys(ctx)
 
 
-STEPS = [company, customers, customer_events, feedback, surveys]
+def reading(ctx: DemoContext) -> None:
+    """Queue every demo text for the local models: the worker that `cxloop demo` starts reads them in the
+    background (language, personal data, flags; the Inbox says "not read yet" until then)."""
+    from cxloop.analysis.services import enrich_stale
+
+    enrich_stale(workspace=ctx.workspace, limit=1_000_000)
+
+
+STEPS = [company, customers, customer_events, feedback, surveys, reading]

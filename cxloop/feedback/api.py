@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from cxloop.accounts.api_auth import read_key, write_key
 from cxloop.core.exceptions import NotFound
@@ -40,6 +40,23 @@ class CustomerBrief(Schema):
     email: str
 
 
+class EnrichmentOut(Schema):
+    """What the local models read in the text (issue #6); absent until the worker has read it."""
+
+    status: str = Field(..., description="pending, done or failed")
+    language: str = Field(..., description='ISO 639 code; "und" when it cannot be told')
+    language_confidence: float | None
+    sentiment: str
+    sentiment_score: float | None
+    emotions: dict[str, float]
+    flags: dict[str, Any] = Field(..., description="urgency, churn_intent, effort: score and evidence")
+    pii: list[dict[str, Any]] = Field(..., description="Kinds and places of personal data found")
+    redacted_text: str
+    notes: list[str]
+    model_version: str
+    enriched_at: datetime | None
+
+
 class FeedbackOut(Schema):
     id: int
     external_id: str | None
@@ -54,6 +71,11 @@ class FeedbackOut(Schema):
     text: str
     metadata: dict[str, Any]
     answers: list[AnswerOut]
+    enrichment: EnrichmentOut | None = None
+
+    @staticmethod
+    def resolve_enrichment(obj):
+        return getattr(obj, "enrichment", None)  # None until the worker has read the text
 
 
 class FeedbackPage(Schema):

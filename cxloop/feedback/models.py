@@ -75,6 +75,11 @@ class FeedbackItem(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} {self.external_id or self.pk}"
 
+    @property
+    def enrichment_or_none(self):
+        """The models' reading of the text (cxloop.analysis), or None until the worker has read it."""
+        return getattr(self, "enrichment", None)
+
 
 class Answer(models.Model):
     """One typed answer of a feedback item. Metrics read these rows, so the item's workspace, channel and time

@@ -60,7 +60,7 @@ def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) 
 
 
 def _with_related(qs: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
-    return qs.select_related("customer").prefetch_related(
+    return qs.select_related("customer", "enrichment").prefetch_related(
         Prefetch("answers", queryset=Answer.objects.order_by("id"))
     )
 

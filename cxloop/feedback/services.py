@@ -93,6 +93,10 @@ def feedback_ingest(
                 )
             )
     insert_rows(Answer, ANSWER_FIELDS, answer_rows)
+    # every text is read by the local models in the background, once this transaction commits
+    from cxloop.analysis.services import enrich_later
+
+    enrich_later([item.pk for item, _ in rows if item.text or item.title])
     if attach_answers:
         # Callers that answer with the stored items (single create) read the answers without a query.
         for item, data in rows:
@@ -172,9 +176,12 @@ def feedback_replace_answers(
         ],
     )
     fields = []
-    if text is not None:
+    if text is not None and text != item.text:
         item.text = text
         fields.append("text")
+        from cxloop.analysis.services import enrich_later
+
+        enrich_later([item.pk])
     if metadata is not None:
         item.metadata = metadata
         fields.append("metadata")
