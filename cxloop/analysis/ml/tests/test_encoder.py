@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cxloop.analysis.ml import encoder as enc
+from cxloop.analysis.ml import encoder_graphs
 from cxloop.analysis.ml.encoder import DIM, MAX_TOKENS, Encoder, ModelFileError
 
 TEXTS = [
@@ -170,7 +171,7 @@ def test_the_shipped_graph_is_used_when_building_fails(tmp_path, monkeypatch):
     def broken(folded):
         raise RuntimeError("no such operator")
 
-    monkeypatch.setattr(enc, "_fused_bert", broken)
+    monkeypatch.setattr(encoder_graphs, "fused_bert", broken)
     fallback = Encoder(cache_dir=tmp_path)
     assert fallback.graph == "shipped"
     assert "fused-int8 graph not used (RuntimeError: no such operator)" in fallback.fallback_reason
@@ -183,6 +184,8 @@ def test_unknown_options_are_refused():
         Encoder(graph="fp16")
     with pytest.raises(ValueError, match="max_tokens must be between 1 and 512"):
         Encoder(max_tokens=1000)
+    with pytest.raises(ValueError, match="parallel must be one of batches, operators"):
+        Encoder(parallel="processes")
 
 
 def test_the_default_cannot_be_reconfigured_once_loaded(encoder):
@@ -190,3 +193,20 @@ def test_the_default_cannot_be_reconfigured_once_loaded(encoder):
         Encoder.configure_default(threads=1)
     Encoder.configure_default(**Encoder._default_options)  # the same options are fine
     assert Encoder.default() is encoder
+
+
+def test_a_repeated_text_is_encoded_once_and_returned_at_each_place(encoder, monkeypatch):
+    seen = []
+    run = enc._run
+    monkeypatch.setattr(enc, "_run", lambda s, names, ids: seen.extend(ids) or run(s, names, ids))
+    vectors = encoder.encode(["no", "late parcel", "no", "no"])
+    assert len(seen) == 2
+    assert np.array_equal(vectors[0], vectors[2]) and np.array_equal(vectors[0], vectors[3])
+    assert not np.array_equal(vectors[0], vectors[1])
+
+
+def test_both_ways_of_sharing_threads_give_the_same_vectors(encoder):
+    by_operators = Encoder(graph="fused-int8", parallel="operators", threads=2)
+    assert encoder.parallel == "batches"
+    texts = [f"{t} (note {i})" for i, t in enumerate(TEXTS * 20)]  # 100 texts, 4 batches
+    assert np.array_equal(by_operators.encode(texts), encoder.encode(texts))
