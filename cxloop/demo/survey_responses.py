@@ -60,7 +60,7 @@ from . import texts_surveys as T
 from .retail import Calendar, weighted
 from .shoppers import Shopper, load_shoppers
 from .texts import MIXED_JOIN
-from .voices import LAG, NPS_MIX
+from .voices import LAG, nps_odds
 
 NPS, CSAT, CES, EXIT, ENPS = (
     "Relationship NPS",
@@ -473,11 +473,7 @@ class Planner:
             shopper = world.shopper_at(rng, moment)
             if shopper is None:
                 continue
-            promoter, passive = NPS_MIX[shopper.segment]
-            if moment.month in (11, 12, 1):
-                promoter -= 0.06
-            if world.in_incident(shopper, moment):
-                promoter, passive = 0.1, 0.15
+            promoter, passive = nps_odds(shopper.segment, moment, world.in_incident(shopper, moment))
             r = rng.random()
             if r < promoter:
                 score = rng.choice((9, 10))

@@ -77,6 +77,19 @@ APP_THEMES = {
 DELIVERY_PRAISE = ("delivery_speed", "courier", "packaging", "product_quality", "delivery_damage")
 DELIVERY_COMPLAINT = ("delivery_damage", "courier", "packaging", "product_quality", "sizing_fit")
 NPS_MIX = {"vip": (0.70, 0.20), "loyal": (0.55, 0.27), "new": (0.50, 0.30), "at_risk": (0.30, 0.30)}
+
+
+def nps_odds(segment: str, moment: datetime, incident_hit: bool) -> tuple[float, float]:
+    """(promoter, passive) shares for a relationship NPS answer: by segment, lower in the peak season
+    (November to January), and mostly detractors for shoppers the North West incident hit."""
+    promoter, passive = NPS_MIX[segment]
+    if moment.month in (11, 12, 1):
+        promoter -= 0.06
+    if incident_hit:
+        promoter, passive = 0.1, 0.15
+    return promoter, passive
+
+
 LAG = {"survey": 1, "ticket": 1, "chat": 1, "review": 120, "social": 30, "call": 1440}  # minutes to arrive
 
 
@@ -216,11 +229,7 @@ class Voices:
             shopper = self.shopper_at(moment)
             if shopper is None:
                 continue
-            promoter, passive = NPS_MIX[shopper.segment]
-            if moment.month in (11, 12, 1):
-                promoter -= 0.06
-            if self.in_incident(shopper, moment):
-                promoter, passive = 0.1, 0.15
+            promoter, passive = nps_odds(shopper.segment, moment, self.in_incident(shopper, moment))
             r = rng.random()
             if r < promoter:
                 score = 9 if rng.random() < 0.45 else 10
