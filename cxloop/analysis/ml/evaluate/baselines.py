@@ -18,6 +18,7 @@ PRODUCT_MODULES = (
     "cxloop.analysis.ml.sentiment",
     "cxloop.analysis.ml.emotion",
     "cxloop.analysis.ml.themes",
+    "cxloop.analysis.ml.intent",
     "cxloop.analysis.ml.pipeline",
 )
 
