@@ -8,6 +8,7 @@ cxloop createadmin --email E [--password P] [--workspace NAME]
 cxloop version
 cxloop manage <django command> ...
 cxloop eval [--datasets DIR] [--tasks T,...] [--models M,...] [--quick] [--json]
+cxloop analyze [--input FILE] [--output FILE] [--batch-size N] [--quiet] < texts.jsonl > readings.jsonl
 """
 
 from __future__ import annotations
@@ -189,6 +190,67 @@ def cmd_eval(args) -> None:
     failed = evaluate.failed_columns(report)
     if failed:
         _fail(f"{len(failed)} column(s) failed: {'; '.join(failed)}", code=1)
+
+
+def cmd_analyze(args) -> None:
+    from cxloop.analysis.ml import analyze
+
+    if not 1 <= args.batch_size <= analyze.MAX_BATCH_SIZE:
+        _fail(f"--batch-size {args.batch_size} is out of range (1-{analyze.MAX_BATCH_SIZE}).")
+    from_stdin = args.input in (None, "-")
+    to_stdout = args.output in (None, "-")
+    if not from_stdin and not to_stdout:
+        try:
+            same = Path(args.input).resolve() == Path(args.output).resolve() or (
+                Path(args.output).exists() and os.path.samefile(args.input, args.output)
+            )
+        except OSError:
+            same = False
+        if same:
+            _fail("--input and --output are the same file: the output would overwrite the input.")
+    try:
+        source = sys.stdin.buffer if from_stdin else open(args.input, "rb")  # noqa: SIM115
+    except OSError as exc:
+        _fail(f"cannot read {args.input}: {exc.strerror or exc}")
+    try:
+        sink = sys.stdout.buffer if to_stdout else open(args.output, "wb")  # noqa: SIM115
+    except OSError as exc:
+        if not from_stdin:
+            source.close()
+        _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    if from_stdin and not args.quiet and sys.stdin.isatty():
+        print("cxloop analyze: reading JSON lines from standard input (Ctrl-D to end)", file=sys.stderr)
+
+    started = time.monotonic()
+    try:
+        stats = analyze.analyze_stream(
+            analyze.iter_lines(source),
+            lambda line: sink.write(line.encode("utf-8")),
+            batch_size=args.batch_size,
+            flush=sink.flush,
+        )
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except OSError as exc:
+        _fail(f"analysis stopped: {exc.strerror or exc}", code=1)
+    finally:
+        if not from_stdin:
+            source.close()
+        if not to_stdout:
+            sink.close()
+    if not args.quiet:
+        elapsed = time.monotonic() - started
+        texts, errors = stats.analysed + stats.invalid, stats.errors
+        print(
+            f"cxloop analyze: {texts:,} text{'s' * (texts != 1)}, {errors:,} error{'s' * (errors != 1)} "
+            f"in {elapsed:.1f} s ({texts / max(elapsed, 1e-9):,.0f} texts/s)",
+            file=sys.stderr,
+        )
 
 
 def cmd_worker(args) -> None:
@@ -396,6 +458,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quick", action="store_true", help="subsample every data set for a fast smoke run")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p = add(
+        "analyze",
+        cmd_analyze,
+        'read texts as JSON lines ({"id", "text"}) and write their analysis as JSON lines',
+        data_dir=False,
+    )
+    p.add_argument("--input", metavar="FILE", help="JSON lines to read (default or -: standard input)")
+    p.add_argument("--output", metavar="FILE", help="where to write (default or -: standard output)")
+    p.add_argument(
+        "--batch-size", type=int, default=256, metavar="N", help="texts read together (1-10000, default 256)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no summary on standard error")
     p = add("manage", cmd_manage, "run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser

@@ -34,7 +34,10 @@ class Enrichment(models.Model):
     pii = models.JSONField(default=list, blank=True, help_text="Kinds and places of personal data found")
     redacted_text = models.TextField(blank=True, help_text="The text with personal data replaced")
     notes = models.JSONField(default=list, blank=True, help_text='e.g. "truncated from 100,000 characters"')
-    model_version = models.CharField(max_length=120, blank=True)
+    embedding = models.BinaryField(
+        null=True, blank=True, help_text="The sentence embedding (384 float16), for semantic search"
+    )
+    model_version = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
     enriched_at = models.DateTimeField(null=True, blank=True)
 
@@ -76,6 +79,11 @@ class Theme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def path(self) -> str:
+        """The theme's place in the taxonomy, e.g. "Delivery › Late delivery"."""
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
 
 
 class ThemeMention(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from cxloop.accounts.models import Workspace
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 
-from .models import Enrichment, Theme
+from .models import Enrichment, Theme, ThemeMention
 from .taxonomies import TEMPLATES
 
 MAX_EXAMPLES = 50
@@ -100,10 +100,94 @@ def _text_of(item) -> str:
     return "\n\n".join(part for part in (item.title, item.text) if part)
 
 
+_theme_models: dict[int, tuple[str, object]] = {}  # workspace id -> (signature of its specs, ThemeModel)
+
+
+def theme_specs(workspace_id: int) -> list:
+    """The workspace's active themes as the model reads them, with analysts' decisions as examples:
+    an accepted mention's sentence is one more example of its theme, a rejected one a counter-example."""
+    from .ml.themes import ThemeSpec
+
+    themes = list(Theme.objects.filter(workspace_id=workspace_id, is_active=True).select_related("parent"))
+    decided: dict[int, dict[str, list[str]]] = {}
+    for theme_id, status, evidence in (
+        ThemeMention.objects.filter(workspace_id=workspace_id, source__in=["analyst", "model"])
+        .exclude(status=ThemeMention.Status.SUGGESTED)
+        .exclude(evidence="")
+        .order_by("-created_at")
+        .values_list("theme_id", "status", "evidence")[:5000]
+    ):
+        kind = "accepted" if status == ThemeMention.Status.ACCEPTED else "rejected"
+        decided.setdefault(theme_id, {"accepted": [], "rejected": []})[kind].append(evidence)
+    specs = []
+    for t in themes:
+        if t.parent is not None and not t.parent.is_active:
+            continue
+        mine = decided.get(t.pk, {"accepted": [], "rejected": []})
+        specs.append(
+            ThemeSpec(
+                key=str(t.pk),
+                name=t.name,
+                parent=t.parent.name if t.parent else "",
+                description=t.description,
+                examples=tuple(dict.fromkeys([*t.examples, *mine["accepted"][:MAX_EXAMPLES]])),
+                rejected=tuple(dict.fromkeys(mine["rejected"][:MAX_EXAMPLES])),
+            )
+        )
+    return specs
+
+
+def theme_model(workspace_id: int):
+    """The workspace's ThemeModel (built once per version of its taxonomy and corrections), or None."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from .ml.encoder import Encoder
+    from .ml.themes import ThemeModel
+
+    specs = theme_specs(workspace_id)
+    if not specs:
+        return None
+    signature = hashlib.sha256(json.dumps([dataclasses.asdict(s) for s in specs]).encode()).hexdigest()
+    cached = _theme_models.get(workspace_id)
+    if cached and cached[0] == signature:
+        return cached[1]
+    model = ThemeModel.build(specs, Encoder.default().encode)
+    _theme_models[workspace_id] = (signature, model)
+    return model
+
+
+def reading_version(themes) -> str:
+    """What an enrichment read with these themes records as its model_version."""
+    from .ml import pipeline
+
+    return pipeline.version() + (f"|{themes.version}" if themes is not None else "")
+
+
+ENRICHMENT_FIELDS = [
+    "status",
+    "language",
+    "language_confidence",
+    "sentiment",
+    "sentiment_score",
+    "emotions",
+    "flags",
+    "pii",
+    "redacted_text",
+    "notes",
+    "embedding",
+    "model_version",
+    "error",
+    "enriched_at",
+]
+
+
 def enrich_items(*, item_ids: list[int]) -> int:
-    """Read the texts of these feedback items with the local models and keep what they found (one Enrichment
-    per item; an item whose reading fails is marked failed with the error, the rest of the batch goes on).
-    Returns how many items were read."""
+    """Read the texts of these feedback items with the local models and keep what they found: one
+    Enrichment per item, and the themes found as model mentions (an analyst's accepted or rejected mention
+    of the same theme is kept as it is). An item whose reading fails is marked failed with the error; the
+    rest of the batch goes on. Returns how many items were read."""
     from cxloop.feedback.models import FeedbackItem
 
     from .ml import pipeline
@@ -115,51 +199,74 @@ def enrich_items(*, item_ids: list[int]) -> int:
                 "pk", "workspace_id", "title", "text"
             )
         )
-        readings = pipeline.read([_text_of(i) for i in items])
-        now = timezone.now()
-        rows = []
-        for item, reading in zip(items, readings, strict=True):
-            rows.append(
-                Enrichment(
-                    workspace_id=item.workspace_id,
+        by_workspace: dict[int, list] = {}
+        for item in items:
+            by_workspace.setdefault(item.workspace_id, []).append(item)
+        for workspace_id, group in by_workspace.items():
+            themes = theme_model(workspace_id)
+            readings = pipeline.read([_text_of(i) for i in group], themes)
+            _store(workspace_id, group, readings, reading_version(themes), themes)
+            done += len(group)
+    return done
+
+
+def _store(workspace_id: int, items: list, readings: list, version: str, themes) -> None:
+    import numpy as np
+
+    now = timezone.now()
+    rows, mentions = [], []
+    for item, reading in zip(items, readings, strict=True):
+        rows.append(
+            Enrichment(
+                workspace_id=workspace_id,
+                item_id=item.pk,
+                status=Enrichment.Status.FAILED if reading.error else Enrichment.Status.DONE,
+                language=reading.language,
+                language_confidence=reading.language_confidence,
+                sentiment=reading.sentiment,
+                sentiment_score=reading.sentiment_score,
+                emotions=reading.emotions,
+                flags=reading.flags,
+                pii=reading.pii,
+                redacted_text=reading.redacted,
+                notes=reading.notes,
+                embedding=(
+                    None
+                    if reading.embedding is None
+                    else np.asarray(reading.embedding, dtype=np.float16).tobytes()
+                ),
+                model_version=version,
+                error=reading.error,
+                enriched_at=now,
+            )
+        )
+        for m in reading.themes:
+            mentions.append(
+                ThemeMention(
+                    workspace_id=workspace_id,
                     item_id=item.pk,
-                    status=Enrichment.Status.FAILED if reading.error else Enrichment.Status.DONE,
-                    language=reading.language,
-                    language_confidence=reading.language_confidence,
-                    sentiment=reading.sentiment,
-                    sentiment_score=reading.sentiment_score,
-                    emotions=reading.emotions,
-                    flags=reading.flags,
-                    pii=reading.pii,
-                    redacted_text=reading.redacted,
-                    notes=reading.notes,
-                    model_version=pipeline.VERSION,
-                    error=reading.error,
-                    enriched_at=now,
+                    theme_id=int(m["key"]),
+                    score=m["score"],
+                    sentiment=m["sentiment"],
+                    sentiment_score=m["sentiment_score"],
+                    evidence=m["evidence"][:500],
+                    source=ThemeMention.Source.MODEL,
+                    status=ThemeMention.Status.SUGGESTED,
+                    model_version=themes.version if themes is not None else "",
+                    created_at=now,
                 )
             )
+    with transaction.atomic():
         Enrichment.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["item"],
-            update_fields=[
-                "status",
-                "language",
-                "language_confidence",
-                "sentiment",
-                "sentiment_score",
-                "emotions",
-                "flags",
-                "pii",
-                "redacted_text",
-                "notes",
-                "model_version",
-                "error",
-                "enriched_at",
-            ],
+            rows, update_conflicts=True, unique_fields=["item"], update_fields=ENRICHMENT_FIELDS
         )
-        done += len(rows)
-    return done
+        # the model's earlier suggestions give way to this reading; analysts' decisions stay
+        ThemeMention.objects.filter(
+            item_id__in=[i.pk for i in items],
+            source=ThemeMention.Source.MODEL,
+            status=ThemeMention.Status.SUGGESTED,
+        ).delete()
+        ThemeMention.objects.bulk_create(mentions, ignore_conflicts=True)
 
 
 def enrich_later(item_ids: list[int]) -> None:
@@ -173,14 +280,14 @@ def enrich_later(item_ids: list[int]) -> None:
 
 
 def enrich_stale(*, workspace: Workspace, limit: int = 10_000) -> int:
-    """Queue the workspace's items never read, or read by other model versions (after an upgrade)."""
+    """Queue the workspace's items never read, or read by other models or another version of its taxonomy
+    (after an upgrade or an edit of the themes). Returns how many were queued."""
     from cxloop.feedback.models import FeedbackItem
 
-    from .ml import pipeline
-
+    current = reading_version(theme_model(workspace.pk))
     ids = list(
         FeedbackItem.objects.filter(workspace=workspace)
-        .exclude(enrichment__model_version=pipeline.VERSION, enrichment__status=Enrichment.Status.DONE)
+        .exclude(enrichment__model_version=current, enrichment__status=Enrichment.Status.DONE)
         .order_by("-occurred_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -57,6 +57,19 @@ class EnrichmentOut(Schema):
     enriched_at: datetime | None
 
 
+class ThemeMentionOut(Schema):
+    """A theme found in the item (issue #6), with the sentiment of the sentence that carries it."""
+
+    theme_id: int
+    path: str = Field(..., description='e.g. "Delivery › Late delivery"')
+    score: float | None = Field(..., description="How sure the model is, 0.5–1 (null when set by an analyst)")
+    sentiment: str
+    sentiment_score: float | None
+    evidence: str = Field(..., description="The sentence that mentions it")
+    source: str = Field(..., description="model or analyst")
+    status: str = Field(..., description="suggested, accepted (rejected ones are not listed)")
+
+
 class FeedbackOut(Schema):
     id: int
     external_id: str | None
@@ -72,10 +85,34 @@ class FeedbackOut(Schema):
     metadata: dict[str, Any]
     answers: list[AnswerOut]
     enrichment: EnrichmentOut | None = None
+    themes: list[ThemeMentionOut] = []
 
     @staticmethod
     def resolve_enrichment(obj):
         return getattr(obj, "enrichment", None)  # None until the worker has read the text
+
+    @staticmethod
+    def resolve_themes(obj):
+        return [
+            {
+                "theme_id": m.theme_id,
+                "path": m.theme.path,
+                "score": m.score,
+                "sentiment": m.sentiment,
+                "sentiment_score": m.sentiment_score,
+                "evidence": m.evidence,
+                "source": m.source,
+                "status": m.status,
+            }
+            for m in _themes_of(obj)
+        ]
+
+
+def _themes_of(item) -> list:
+    found = getattr(item, "themes_found", None)  # prefetched by the selectors
+    if found is None:
+        found = list(item.theme_mentions.exclude(status="rejected").select_related("theme__parent"))
+    return found
 
 
 class FeedbackPage(Schema):

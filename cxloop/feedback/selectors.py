@@ -60,8 +60,21 @@ def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) 
 
 
 def _with_related(qs: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
-    return qs.select_related("customer", "enrichment").prefetch_related(
-        Prefetch("answers", queryset=Answer.objects.order_by("id"))
+    from cxloop.analysis.models import ThemeMention
+
+    return (
+        qs.select_related("customer", "enrichment")
+        .defer("enrichment__embedding")
+        .prefetch_related(
+            Prefetch("answers", queryset=Answer.objects.order_by("id")),
+            Prefetch(
+                "theme_mentions",
+                queryset=ThemeMention.objects.exclude(status=ThemeMention.Status.REJECTED)
+                .select_related("theme__parent")
+                .order_by("-score"),
+                to_attr="themes_found",
+            ),
+        )
     )
 
 

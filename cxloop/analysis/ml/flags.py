@@ -8,6 +8,9 @@ Flags (only those raised are returned; NAMES lists them all):
 - "urgency": raised with any of the three above; its score is their highest, its evidence all of theirs.
 - "churn": cancelling a subscription/membership/account, closing an account, "never ordering again",
   "shopping elsewhere", switching to a competitor, not renewing.
+- "complaint": the text reports something that went wrong (late, never arrived, damaged, does not work, wrong
+  or missing item, lost, cancelled by the company, charged twice, rude staff, not as described, long waits,
+  "terrible", "unacceptable"). English only. A reported problem makes an otherwise neutral reading negative.
 - "effort": contacting several times ("had to call three times"), chasing for weeks, long holds ("on hold for
   an hour"), nobody getting back, explaining again, being passed around, call-backs that never came.
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-NAMES = ("urgency", "safety", "legal", "outage", "churn", "effort")
+NAMES = ("urgency", "safety", "legal", "outage", "churn", "effort", "complaint")
 URGENCY_PARTS = ("safety", "legal", "outage")
 MAX_EVIDENCE = 5
 
@@ -205,6 +208,73 @@ RULES: dict[str, tuple[Rule, ...]] = {
         ("effort", 0.5, "still",
          r"\bstill (?:waiting for|no|not heard|haven[’']?t heard|haven[’']?t had|"
          r"hasn[’']?t)\b(?: \S+){0,3}? (?:reply|response|answer|call ?back|refund|anyone)\b"),
+        # ---- complaint: the text reports something that went wrong for the customer
+        ("complaint", 0.7, "late",
+         r"\b(?:(?:\d+|a|an|one|two|three|four|five|six|several|few|many) (?:days?|weeks?|hours?|mins?|"
+         r"minutes?) late|(?:arriv(?:ed|es|ing)|came|turned up|delivered|got here|showed up|running|was|is|"
+         r"were|are) (?:\w+ ){0,2}?late|late (?:again|delivery|deliveries|flight|arrival|departure))\b"),
+        ("complaint", 0.5, "delay", r"\bdelay(?:ed|s)?\b"),
+        ("complaint", 0.8, "never|still|has|have|had|did|not",
+         r"\b(?:never|still (?:has ?n[’']?t|have ?n[’']?t|not|hasn[’']?t)|has ?n[’']?t|have ?n[’']?t|"
+         r"did ?n[’']?t|not) (?:yet )?(?:arrived?|c[oa]me|turned up|been delivered|delivered|received|"
+         r"showed? up|been refunded|refunded)\b"),
+        ("complaint", 0.7, "still waiting", r"\bstill waiting\b"),
+        ("complaint", 0.7, "damaged|broken|smashed|crushed|cracked|torn|ripped|dented|shattered|pieces|"
+         "scratched|stained|leak|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked",
+         r"\b(?:damaged|broken|smashed|crushed|cracked|torn|ripped|dented|shattered|in pieces|scratched|"
+         r"stained|leak(?:ing|ed|s)|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked)\b"),
+        ("complaint", 0.7, "does|did|do|won|is|not|stopped|never|doesn|didn|don|isn",
+         r"\b(?:does ?n[’']?t|did ?n[’']?t|do ?n[’']?t|wo ?n[’']?t|is ?n[’']?t|not|stopped|never) "
+         r"work(?:ing|s|ed)?\b"),
+        ("complaint", 0.6, "missing|wrong|incorrect",
+         r"\b(?:missing|wrong (?:item|size|colou?r|order|product|address|parcel|package|one|amount|"
+         r"bag|seat|information|info)|sent (?:me |us )?the wrong|incorrect)\b"),
+        ("complaint", 0.8, "lost|misplaced",
+         r"\b(?:lost|misplaced|mislaid) (?:my|our|the|his|her) (?:\w+ )?(?:bags?|luggage|baggage|parcel|"
+         r"package|order|suitcase|item|delivery|booking|reservation|money|payment)\b"),
+        ("complaint", 0.6, "cancel",
+         r"\b(?:cancell?ed (?:my|our|the) (?:flight|order|booking|delivery|appointment|reservation)|"
+         r"(?:flight|order|booking|delivery|appointment|reservation)s? "
+         r"(?:was |were |got |has been |have been )?cancell?ed)\b"),
+        ("complaint", 0.6, "no refund|still no|waiting for|where is my|where's my|yet to",
+         r"\b(?:no refund|still no (?:refund|reply|response|answer|update|news|sign)|"
+         r"waiting for (?:my|a|the|our) (?:refund|reply|response|parcel|order|delivery|money)|"
+         r"where(?: is|[’']s) my (?:refund|order|parcel|package|delivery|money|bag|luggage)|"
+         r"yet to (?:receive|get|see) (?:my|a|the|our|any))\b"),
+        ("complaint", 0.8, "charged|double|overcharg|extra charge|hidden",
+         r"\b(?:charged (?:me |us )?(?:twice|double|two times|again|extra|for nothing)|double[- ]charged|"
+         r"overcharg(?:ed|ing)|extra charges?|hidden (?:fees?|charges?|costs?))\b"),
+        ("complaint", 0.7, "rude|unhelpful|useless|incompetent|disrespectful|dismissive|condescending|"
+         "unprofessional|hung up",
+         r"\b(?:rude|unhelpful|useless|incompetent|disrespectful|dismissive|condescending|unprofessional|"
+         r"hung up on)\b"),
+        ("complaint", 0.5, "terrible|awful|horrible|appalling|dreadful|unacceptable|ridiculous|worst|"
+         "disappoint|pathetic|fed up|unhappy|not happy|poor|shocking|disgrace|joke",
+         r"\b(?:terrible|awful|horrible|appalling|dreadful|unacceptable|ridiculous|worst|"
+         r"disappoint(?:ed|ing)|pathetic|fed up|unhappy|not happy|"
+         r"poor (?:service|quality|communication|experience|customer service)|"
+         r"shocking(?:ly)? (?:bad|poor|service)|disgraceful|a (?:complete |total )?joke)\b"),
+        ("complaint", 0.8, "nothing like|not as|misleading",
+         r"\b(?:(?:looks? |looked |is |was )?nothing like (?:the |in the |it did in the )?"
+         r"(?:photos?|pictures?|description|images?|advert|website)|"
+         r"not as (?:described|advertised|pictured|shown)|misleading)\b"),
+        ("complaint", 0.6, "waited|waiting",
+         r"\b(?:waited|waiting) (?:\w+ ){0,2}?(?:for )?(?:over |more than |almost |nearly )?(?:an hour|hours|"
+         r"ages|days|weeks|months|\d+ ?(?:minutes|mins|hours|hrs|days|weeks))\b"),
+        ("complaint", 0.6, "stranded|stuck", r"\b(?:stranded|stuck (?:at|in|on) (?:the )?\w+)\b"),
+        ("complaint", 0.5, "does|did|do|too|doesn|didn|don",
+         r"\b(?:(?:does ?n[’']?t|did ?n[’']?t|do ?n[’']?t) fit|too (?:small|big|large|tight|short|long|"
+         r"narrow|loose|thin|expensive))\b"),
+        ("complaint", 0.5, "problem|issue|trouble",
+         r"\b(?:(?:problems?|issues?|trouble) with|(?:had|have|having|still) (?:a |an |the same )?"
+         r"(?:problem|issue|trouble)s?)\b"),
+        ("complaint", 0.6, "complain|made|make|raised|raise|filed|file|lodged|lodge|submitted|my",
+         r"\b(?:complain(?:ed|ing)|(?:made|make|raised|raise|filed|file|lodged|lodge|submitted|my) "
+         r"(?:a |an |an official |a formal )?complaint)\b"),
+        ("complaint", 0.6, "cut off|hung up", r"\b(?:got |was )?cut off\b"),
+        ("complaint", 0.5, "can|cannot|could|unable",
+         r"\b(?:ca ?n[’']?t|cannot|could ?n[’']?t|could not|unable to) (?:log ?in|sign in|check ?out|pay|"
+         r"find|access|reach|contact|track|book|use|change|return|get (?:a |my |through|hold|any))\b"),
     ),
     "de": (
         ("safety", 0.9, "verletz|verbrenn|verbrannt|verbrüh|allergisch|stromschlag|erstick|krankenhaus|"
@@ -303,7 +373,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }  # fmt: skip
 
 _NEGATION_BEFORE = {
-    "en": r"\b(?:not|never|no|without|nobody|none|hardly|barely|neither|nor)\b|n[’']t\b",
+    "en": r"\b(?:not|never|no|nothing|without|nobody|none|hardly|barely|neither|nor)\b|n[’']t\b",
     "de": r"\b(?:nicht|kein\w*|nie|niemals|ohne|niemand)\b",
     "fr": r"\b(?:ne|pas|jamais|sans|aucun\w*|personne)\b|\bn['’]",
     "es": r"\b(?:no|nunca|jam[áa]s|sin|ning[úu]n\w*|tampoco)\b",
@@ -362,6 +432,15 @@ class _Language:
         return False
 
 
+_HYPOTHETICAL = re.compile(r"\b(?:if|in case|whether|what happens|should|would)\b", re.IGNORECASE)
+
+
+def _hypothetical(text: str, start: int) -> bool:
+    """A problem asked about rather than reported ("what should I do if an item arrives damaged?")."""
+    before = re.split(r"[.;:!?\n]", text[max(0, start - 80) : start])[-1]
+    return bool(_HYPOTHETICAL.search(before))
+
+
 def _trie_pattern(words: list[str]) -> str:
     """A regex matching exactly these literal words, shaped as a trie so that matching stays fast."""
     trie: dict = {}
@@ -408,8 +487,11 @@ def flags(text: str, language: str | None = "en") -> dict[str, Flag]:
             if not cased and not same_offsets:
                 pattern = re.compile(pattern.pattern, re.IGNORECASE)  # rare: keep the original's offsets
             for m in pattern.finditer(text if cased or not same_offsets else lower):
-                if m.end() > m.start() and not lang.negated(text, m.start(), m.end()):
-                    hits.setdefault(flag, []).append((m.start(), m.end(), weight, (lang.code, index)))
+                if m.end() <= m.start() or lang.negated(text, m.start(), m.end()):
+                    continue
+                if flag == "complaint" and _hypothetical(text, m.start()):
+                    continue
+                hits.setdefault(flag, []).append((m.start(), m.end(), weight, (lang.code, index)))
     result: dict[str, Flag] = {}
     for flag in NAMES:
         if flag in hits:

@@ -40,10 +40,20 @@ class ShippedSentiment:
         return [label for label, _ in self.predict_scored(texts)]
 
 
+class ProductSentiment:
+    """What the product stores: the whole reading (pipeline.read), with its problem rule; a text in a
+    language the models do not read counts as neutral here."""
+
+    def predict(self, texts) -> list[str]:
+        from . import pipeline
+
+        return [r.sentiment or "neutral" for r in pipeline.read(list(texts))]
+
+
 def eval_model(task: str):
     """The product's models in `cxloop eval` (see evaluate/__init__.py)."""
     if task == "airline-sentiment-oob":
-        return ShippedSentiment()
+        return ProductSentiment()
     if task == "airline-sentiment":
         from .encoder import Encoder
         from .heads import TrainableHead

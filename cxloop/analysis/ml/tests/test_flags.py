@@ -299,8 +299,49 @@ def test_demo_praise_and_questions_raise_no_flags():
         writer.fill(s) for bank in (demo.PRAISE, demo.QUESTION) for group in bank.values() for s in group
     ]
     texts += [*demo.OPEN_PRAISE, *demo.CLOSE_PRAISE, *demo.RECOVERY_CLOSE]
-    texts += [writer.fill(s, issue="my late parcel") for s in demo.RECOVERY]
     assert [(t, flags(t, "en")) for t in texts if flags(t, "en")] == []
+
+
+def test_recovery_stories_raise_at_most_the_problem_they_recall():
+    writer = ChannelWriter(Random(3))
+    texts = [writer.fill(s, issue="my late parcel") for s in demo.RECOVERY]
+    assert [(t, f) for t in texts if set(f := flags(t, "en")) - {"complaint"}] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        ("My parcel arrived two weeks late.", "arrived two weeks late"),
+        ("It never arrived.", "never arrived"),
+        ("My order hasn't arrived yet.", "hasn't arrived"),
+        ("The vase came smashed.", "smashed"),
+        ("The kettle stopped working after a week.", "stopped working"),
+        ("They sent me the wrong size.", "sent me the wrong"),
+        ("The courier lost my parcel.", "lost my parcel"),
+        ("I was charged twice for one order.", "charged twice"),
+        ("The driver was incredibly rude.", "rude"),
+        ("The dress looks nothing like the photos.", "looks nothing like the photos"),
+        ("I've been waiting for 3 weeks.", "waiting for 3 weeks"),
+        ("I made a complaint last week.", "made a complaint"),
+    ],
+)
+def test_reported_problems_raise_complaint(text, evidence):
+    assert evidence in flags(text, "en")["complaint"].evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The vase was not damaged at all.",
+        "Great service, no problems.",
+        "What should I do if an item arrives damaged?",
+        "That's how to handle a complaint.",
+        "Can I return an item?",
+        "Nothing was missing, everything arrived on time.",
+    ],
+)
+def test_denied_or_asked_about_problems_raise_no_complaint(text):
+    assert "complaint" not in flags(text, "en")
 
 
 def test_flags_are_deterministic():

@@ -166,8 +166,9 @@ def test_prompt_like_text_is_analysed_like_any_other_text():
     assert language.detect(prepared.text)[0] == "en"
     assert pii.redact(prepared.text).endswith("email me at [email]. I'm cancelling my membership.")
     found = flags.flags(prepared.text, "en")
-    assert set(found) == {"churn"}
+    assert set(found) == {"churn", "complaint"}  # the parcel that never arrived; not "mark as positive"
     assert found["churn"].evidence == ("cancelling my membership",)
+    assert found["complaint"].evidence == ("never arrived",)
 
 
 def test_prepare_is_deterministic():
