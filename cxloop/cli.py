@@ -8,7 +8,7 @@ cxloop createadmin --email E [--password P] [--workspace NAME]
 cxloop version
 cxloop manage <django command> ...
 cxloop eval [--datasets DIR] [--tasks T,...] [--models M,...] [--quick] [--json]
-cxloop analyze [--input FILE] [--output FILE] [--batch-size N] [--quiet] < texts.jsonl > readings.jsonl
+cxloop analyze [--input FILE] [--output FILE] [--taxonomy TEMPLATE|none] [--batch-size N] [--quiet]
 """
 
 from __future__ import annotations
@@ -192,11 +192,26 @@ def cmd_eval(args) -> None:
         _fail(f"{len(failed)} column(s) failed: {'; '.join(failed)}", code=1)
 
 
+def _template_reader(template: str):
+    """pipeline.read with the themes of an industry template (cxloop/analysis/taxonomies.py)."""
+    from functools import partial
+
+    from cxloop.analysis.ml import pipeline
+    from cxloop.analysis.taxonomies import TEMPLATES, template_theme_model
+
+    if template not in TEMPLATES:
+        _fail(f"--taxonomy {template!r} is not a template; choose from: {', '.join(TEMPLATES)}, none.")
+    return partial(pipeline.read, themes=template_theme_model(template))
+
+
 def cmd_analyze(args) -> None:
     from cxloop.analysis.ml import analyze
 
     if not 1 <= args.batch_size <= analyze.MAX_BATCH_SIZE:
         _fail(f"--batch-size {args.batch_size} is out of range (1-{analyze.MAX_BATCH_SIZE}).")
+    read = None
+    if args.taxonomy != "none":
+        read = _template_reader(args.taxonomy)
     from_stdin = args.input in (None, "-")
     to_stdout = args.output in (None, "-")
     if not from_stdin and not to_stdout:
@@ -226,6 +241,7 @@ def cmd_analyze(args) -> None:
         stats = analyze.analyze_stream(
             analyze.iter_lines(source),
             lambda line: sink.write(line.encode("utf-8")),
+            read=read,
             batch_size=args.batch_size,
             flush=sink.flush,
         )
@@ -468,6 +484,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="where to write (default or -: standard output)")
     p.add_argument(
         "--batch-size", type=int, default=256, metavar="N", help="texts read together (1-10000, default 256)"
+    )
+    p.add_argument(
+        "--taxonomy",
+        default="online_retail",
+        metavar="TEMPLATE",
+        help="the industry template whose themes are looked for: online_retail (default), saas, banking, "
+        "telecom, hospitality, or none",
     )
     p.add_argument("--quiet", action="store_true", help="no summary on standard error")
     p = add("manage", cmd_manage, "run any Django management command")

@@ -326,3 +326,31 @@ TEMPLATES: dict[str, tuple[str, list[Top]]] = {
     "telecom": ("Telecom", TELECOM),
     "hospitality": ("Hospitality", HOSPITALITY),
 }
+
+
+def template_specs(template: str) -> list:
+    """The template's themes as the theme model reads them (keys are their paths)."""
+    from .ml.themes import SEPARATOR, ThemeSpec
+
+    specs = []
+    for top, description, subs in TEMPLATES[template][1]:
+        specs.append(ThemeSpec(key=top, name=top, description=description))
+        specs.extend(
+            ThemeSpec(
+                key=f"{top}{SEPARATOR}{name}",
+                name=name,
+                parent=top,
+                description=sub_description,
+                examples=tuple(examples),
+            )
+            for name, sub_description, examples in subs
+        )
+    return specs
+
+
+def template_theme_model(template: str):
+    """A ThemeModel of the template's themes on the default encoder (no database needed)."""
+    from .ml.encoder import Encoder
+    from .ml.themes import ThemeModel
+
+    return ThemeModel.build(template_specs(template), Encoder.default().encode)

@@ -58,6 +58,8 @@ def cx_emotions(proba: np.ndarray, classes: list[str], thresholds: np.ndarray) -
         found = {}
         for name, members in CX_EMOTIONS.items():
             js = [index[m] for m in members if m in index]
+            if not js:
+                continue
             j = max(js, key=lambda j: row[j])
             if row[j] >= thresholds[j]:
                 found[name] = round(float(row[j]), 3)
@@ -69,18 +71,18 @@ class ShippedEmotions:
     """The shipped head as a predict-only model: 28 GoEmotions labels, or (`grouped`) their sentiment
     groups, as `cxloop eval` scores them."""
 
-    def __init__(self, grouped: bool = False, heads=None, encoder=None):
-        from .encoder import Encoder
+    def __init__(self, grouped: bool = False, heads=None):
         from .heads import ShippedHeads
+        from .pipeline import embed_texts
 
         self.grouped = grouped
         self.heads = heads or ShippedHeads.default()
-        self.encoder = encoder or Encoder.default()
+        self.embed = embed_texts
 
     def predict(self, texts) -> list[tuple[str, ...]]:
         texts = list(texts)
         head = self.heads.emotion
-        x = self.heads.features.transform(texts, self.encoder.encode(texts))
+        x = self.heads.features.transform(texts, self.embed(texts))
         labels = present(head.proba(x), head.classes_, head.thresholds)
         if not self.grouped:
             return labels

@@ -29,15 +29,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .encoder import ModelFileError  # a missing, altered or malformed model file
+
 DATA = Path(__file__).resolve().parent / "data"
 HEADS_PATH = DATA / "heads-1.npz"
 #: sha256 of data/heads-1.npz, as written by `python -m cxloop.analysis.ml.train_heads`.
-HEADS_SHA256 = "e9f3f1b143ae24219a789a84660f0ea170522bd9967713a7d69192dbeaca7355"
+HEADS_SHA256 = "e814864ce05fc2cbfe56f68af3537621fdf711ebbfa853a969a10050414a78d7"
 WORD_PATTERN = r"(?u)\b\w\w+\b"
-
-
-class ModelFileError(Exception):
-    """A model file is missing, altered or not in the expected format."""
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:

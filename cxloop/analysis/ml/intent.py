@@ -8,8 +8,8 @@ from __future__ import annotations
 
 def eval_model(task: str):
     if task in ("banking77-full", "banking77-10shot"):
-        from .encoder import Encoder
         from .heads import TrainableHead
+        from .pipeline import embed_texts
 
-        return TrainableHead(Encoder.default().encode)
+        return TrainableHead(embed_texts)
     return None

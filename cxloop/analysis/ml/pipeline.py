@@ -123,38 +123,56 @@ def read(texts: Sequence[str | bytes | None], themes=None) -> list[Reading]:
     return out
 
 
+MAX_SENTENCES = 32  # sentences of one text that are embedded (and searched for themes); the rest are noted
+
+
+def embed(texts: Sequence[str], encoder=None):
+    """One encoder pass over the sentences of the texts: (text vectors, sentences, sentence vectors).
+
+    A text's vector is the L2-normalised mean of its sentences' vectors (a one-sentence text: its own), so
+    the whole text and each aspect come out of the same pass; the sentiment and emotion heads are trained
+    on vectors made the same way (train_heads.py). Each text's first MAX_SENTENCES sentences count.
+    """
+    from .encoder import DIM
+    from .themes import sentences
+
+    encoder = encoder or _models()[0]
+    split = [[t[a:b] for a, b in sentences(t)][:MAX_SENTENCES] or [t] for t in texts]
+    counts = np.fromiter((len(parts) for parts in split), dtype=np.int64, count=len(split))
+    vectors = encoder.encode([s for parts in split for s in parts]) if len(split) else np.zeros((0, DIM))
+    sums = np.zeros((len(split), DIM), dtype=np.float32)
+    np.add.at(sums, np.repeat(np.arange(len(split)), counts), vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    text_vectors = sums / np.maximum(norms, 1e-12)
+    sentence_vectors = np.split(vectors, np.cumsum(counts)[:-1]) if len(split) else []
+    return text_vectors, split, sentence_vectors
+
+
+def embed_texts(texts: Sequence[str]) -> np.ndarray:
+    """The text vectors of `embed` alone (what trainable heads and the evaluation use)."""
+    return embed(list(texts))[0]
+
+
 def _read_with_models(out: list[Reading], todo: list[tuple[int, str]], themes) -> None:
     from . import emotion, sentiment
+    from .themes import sentences
 
-    encoder, heads = _models()
+    _, heads = _models()
     model_texts = [t for _, t in todo]
-    split = None
-    if themes is not None:
-        from .themes import sentences
-
-        split = [[t[a:b] for a, b in sentences(t)] or [t] for t in model_texts]
-    # One encoder pass: every whole text, and the sentences of texts that have several.
-    extra = [s for parts in (split or []) if len(parts) > 1 for s in parts]
-    vectors = encoder.encode(model_texts + extra)
-    text_vectors = vectors[: len(model_texts)]
+    text_vectors, split, sentence_vectors = embed(model_texts)
     x = heads.features.transform(model_texts, text_vectors)
     sentiments = sentiment.from_proba(heads.sentiment.proba(x), heads.sentiment.classes_)
     emotion_head = heads.emotion
     emotions = emotion.cx_emotions(emotion_head.proba(x), emotion_head.classes_, emotion_head.thresholds)
-    for k, (i, _) in enumerate(todo):
+    for k, (i, text_k) in enumerate(todo):
         reading = out[i]
         reading.sentiment, reading.sentiment_score = with_problems(*sentiments[k], reading.flags)
         reading.emotions = emotions[k]
         reading.embedding = text_vectors[k]
-    if split is None:
+        if len(split[k]) == MAX_SENTENCES and len(sentences(text_k)) > MAX_SENTENCES:
+            reading.notes.append(f"read as its first {MAX_SENTENCES} sentences")
+    if themes is None:
         return
-    sentence_vectors, position = [], len(model_texts)
-    for k, parts in enumerate(split):
-        if len(parts) > 1:
-            sentence_vectors.append(vectors[position : position + len(parts)])
-            position += len(parts)
-        else:
-            sentence_vectors.append(text_vectors[k : k + 1])
     mentions = themes.assign(split, sentence_vectors, text_vectors)
     # the sentiment of each sentence that carries a theme (per-aspect sentiment)
     wanted = sorted({(k, m.sentence) for k, ms in enumerate(mentions) for m in ms})
@@ -180,3 +198,21 @@ def _read_with_models(out: list[Reading], todo: list[tuple[int, str]], themes) -
             }
             for m in mentions[k]
         ]
+
+
+class FullReading:
+    """The whole reading as a predict-only model: `cxloop eval`'s speed task times it (language, personal
+    data, flags, one encoder pass, sentiment, emotions, the online-retail template's themes with their
+    per-sentence sentiment, the embedding)."""
+
+    def __init__(self, template: str = "online_retail"):
+        from cxloop.analysis.taxonomies import template_theme_model
+
+        self.themes = template_theme_model(template)
+
+    def predict(self, texts) -> list[str]:
+        return [r.sentiment or "neutral" for r in read(list(texts), self.themes)]
+
+
+def eval_model(task: str):
+    return FullReading() if task == "speed" else None

@@ -24,16 +24,16 @@ def from_proba(proba: np.ndarray, classes: list[str]) -> list[tuple[str, float]]
 class ShippedSentiment:
     """The shipped head as a predict-only model (the out-of-the-box rows of `cxloop eval`)."""
 
-    def __init__(self, heads=None, encoder=None):
-        from .encoder import Encoder
+    def __init__(self, heads=None):
         from .heads import ShippedHeads
+        from .pipeline import embed_texts
 
         self.heads = heads or ShippedHeads.default()
-        self.encoder = encoder or Encoder.default()
+        self.embed = embed_texts
 
     def predict_scored(self, texts) -> list[tuple[str, float]]:
         texts = list(texts)
-        x = self.heads.features.transform(texts, self.encoder.encode(texts))
+        x = self.heads.features.transform(texts, self.embed(texts))
         return from_proba(self.heads.sentiment.proba(x), self.heads.sentiment.classes_)
 
     def predict(self, texts) -> list[str]:
@@ -55,8 +55,8 @@ def eval_model(task: str):
     if task == "airline-sentiment-oob":
         return ProductSentiment()
     if task == "airline-sentiment":
-        from .encoder import Encoder
         from .heads import TrainableHead
+        from .pipeline import embed_texts
 
-        return TrainableHead(Encoder.default().encode)
+        return TrainableHead(embed_texts)
     return None

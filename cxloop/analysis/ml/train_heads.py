@@ -108,11 +108,13 @@ def train(datasets: Path, out: Path, log=print) -> str:
     unknown = (PROBLEM_INTENTS | UNCLEAR_INTENTS) - set(intents)
     if unknown:
         raise SystemExit(f"intents not in BANKING77: {sorted(unknown)}")
+    from .pipeline import embed_texts
+
     encoder = Encoder.default()
     sent_texts, sent_labels = sentiment_training_set(splits["train"], group_of, banking_train)
     all_texts = list(dict.fromkeys([*splits["train"].texts, *sent_texts, *splits["dev"].texts]))
     log(f"encoding {len(all_texts):,} texts with {encoder.version} …")
-    vectors = dict(zip(all_texts, encoder.encode(all_texts), strict=True))
+    vectors = dict(zip(all_texts, embed_texts(all_texts), strict=True))  # as the pipeline makes them
 
     def emb(texts):
         return np.stack([vectors[t] for t in texts])
@@ -158,6 +160,7 @@ def train(datasets: Path, out: Path, log=print) -> str:
     meta = {
         "format": 1,
         "encoder": encoder.version,
+        "text_vector": "mean of sentence vectors (pipeline.embed)",
         "trained_on": "GoEmotions train (+dev for the threshold), BANKING77 train; CC BY 4.0",
         "versions": {
             "python": platform.python_version(),
