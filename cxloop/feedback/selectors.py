@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
 from cxloop.core.pagination import keyset_page
 
@@ -71,7 +71,7 @@ def _with_related(qs: QuerySet[FeedbackItem]) -> QuerySet[FeedbackItem]:
                 "theme_mentions",
                 queryset=ThemeMention.objects.exclude(status=ThemeMention.Status.REJECTED)
                 .select_related("theme__parent")
-                .order_by("-score"),
+                .order_by(F("score").desc(nulls_first=True), "pk"),  # analysts' first, on every database
                 to_attr="themes_found",
             ),
         )

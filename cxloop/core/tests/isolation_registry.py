@@ -282,4 +282,34 @@ ISOLATION_TESTED: dict[str, str] = {
     "theme_new": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
     "theme_edit": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
     "theme_delete": _test("analysis.tests.test_themes", "test_outsider_never_sees_or_changes_acme_themes"),
+    "theme_mentions": _test(
+        "analysis.tests.test_theme_pages", "test_outsider_sees_nothing_of_acme_theme_figures_or_verbatims"
+    ),
+    "theme_progress": _test(
+        "analysis.tests.test_theme_pages", "test_outsider_sees_nothing_of_acme_theme_figures_or_verbatims"
+    ),
+    "theme_reread": _test(
+        "analysis.tests.test_theme_pages", "test_outsider_sees_nothing_of_acme_theme_figures_or_verbatims"
+    ),
+    # Analysts' corrections of an item's themes (analysis/views_corrections.py, feedback/api.py):
+    # Acme's item and theme ids, alone or mixed with the outsider's own, answer 404 and no mention changes.
+    "text_lab": _test("analysis.tests.test_lab", "test_outsider_reads_with_their_own_taxonomy_only"),
+    "item_themes": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    "item_theme_add": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    "item_theme_decide": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    "item_theme_relabel": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    "POST /api/v1/feedback/{int:item_id}/themes": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    "POST /api/v1/feedback/{int:item_id}/themes/{int:theme_id}/decision": _test(
+        "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
 }
