@@ -74,10 +74,12 @@ def surveys(ctx: DemoContext) -> None:
 
 
 def reading(ctx: DemoContext) -> None:
-    """Queue every demo text for the local models: the worker that `cxloop demo` starts reads them in the
-    background (language, personal data, flags; the Inbox says "not read yet" until then)."""
-    from cxloop.analysis.services import enrich_stale
+    """Give the shop the online-retail taxonomy and queue every demo text for the local models: the worker
+    that `cxloop demo` starts reads them in the background (language, sentiment, emotions, themes, flags,
+    personal data; the Inbox says "not read yet" until then)."""
+    from cxloop.analysis.services import enrich_stale, taxonomy_from_template
 
+    taxonomy_from_template(workspace=ctx.workspace, template="online_retail")
     enrich_stale(workspace=ctx.workspace, limit=1_000_000)
 
 

@@ -220,9 +220,11 @@ RULES: dict[str, tuple[Rule, ...]] = {
          r"showed? up|been refunded|refunded)\b"),
         ("complaint", 0.7, "still waiting", r"\bstill waiting\b"),
         ("complaint", 0.7, "damaged|broken|smashed|crushed|cracked|torn|ripped|dented|shattered|pieces|"
-         "scratched|stained|leak|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked",
+         "scratched|stained|leak|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked|chipped|ruined|flimsy|"
+         "feel|look|felt|cheaply",
          r"\b(?:damaged|broken|smashed|crushed|cracked|torn|ripped|dented|shattered|in pieces|scratched|"
-         r"stained|leak(?:ing|ed|s)|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked)\b"),
+         r"stained|leak(?:ing|ed|s)|faulty|defective|bobbled|shrunk|faded|mouldy|moldy|soaked|chipped|ruined|flimsy|"
+         r"(?:feels?|looks?|felt|looked) cheap|cheaply made)\b"),
         ("complaint", 0.7, "does|did|do|won|is|not|stopped|never|doesn|didn|don|isn",
          r"\b(?:does ?n[’']?t|did ?n[’']?t|do ?n[’']?t|wo ?n[’']?t|is ?n[’']?t|not|stopped|never) "
          r"work(?:ing|s|ed)?\b"),
@@ -260,8 +262,18 @@ RULES: dict[str, tuple[Rule, ...]] = {
          r"not as (?:described|advertised|pictured|shown)|misleading)\b"),
         ("complaint", 0.6, "waited|waiting",
          r"\b(?:waited|waiting) (?:\w+ ){0,2}?(?:for )?(?:over |more than |almost |nearly )?(?:an hour|hours|"
-         r"ages|days|weeks|months|\d+ ?(?:minutes|mins|hours|hrs|days|weeks))\b"),
-        ("complaint", 0.6, "stranded|stuck", r"\b(?:stranded|stuck (?:at|in|on) (?:the )?\w+)\b"),
+         r"ages|days|weeks|months|a week|a month|a fortnight|\d+ ?(?:minutes|mins|hours|hrs|days|weeks))\b"),
+        ("complaint", 0.6, "stranded|stuck", r"\b(?:stranded|stuck (?:at|in|on))\b"),
+        ("complaint", 0.5, "out of stock|sold out|unavailable", r"\b(?:out of stock|sold out|unavailable)\b"),
+        ("complaint", 0.6, "wouldn|won|didn|doesn|couldn|would|will|did|does|could",
+         r"\b(?:would ?n[’']?t|wo ?n[’']?t|did ?n[’']?t|does ?n[’']?t|could ?n[’']?t|would not|will not|"
+         r"did not|does not|could not) (?:apply|load|open|accept|let me|go through|respond|update|turn on|"
+         r"charge|connect|refund|process|show up)\b"),
+        ("complaint", 0.6, "no explanation|no update|no information|no apology|no one|no idea",
+         r"\bno (?:explanation|updates?|information|apology|idea where)\b"),
+        ("complaint", 0.6, "longer", r"\b(?:days?|weeks?|hours?) longer than\b"),
+        ("complaint", 0.5, "could|let|not good|not impressed|a shame",
+         r"\b(?:could (?:do|have done) better|let[- ]down|not good enough|not impressed|a shame)\b"),
         ("complaint", 0.5, "does|did|do|too|doesn|didn|don",
          r"\b(?:(?:does ?n[’']?t|did ?n[’']?t|do ?n[’']?t) fit|too (?:small|big|large|tight|short|long|"
          r"narrow|loose|thin|expensive))\b"),
