@@ -54,6 +54,11 @@ class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    keep_original_text = models.BooleanField(
+        default=True,
+        help_text="Keep feedback texts as received. Off: once a text is read, the personal data found in it "
+        "(emails, phone numbers, card numbers, IBANs, addresses) is replaced in the stored text itself.",
+    )
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self) -> str:

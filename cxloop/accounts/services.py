@@ -89,6 +89,36 @@ def workspace_create(
     return workspace
 
 
+def workspace_privacy(
+    *,
+    workspace: Workspace,
+    actor_membership: Membership,
+    keep_original_text: bool,
+    meta: RequestMeta = SYSTEM,
+) -> Workspace:
+    """Whether feedback texts are kept as received. Turning it off also redacts the texts already stored
+    (in the background: `analysis.tasks.redact_originals`); that cannot be undone."""
+    _require(actor_membership, Perm.MANAGE_WORKSPACE)
+    old = workspace.keep_original_text
+    if old == keep_original_text:
+        return workspace
+    workspace.keep_original_text = keep_original_text
+    workspace.save(update_fields=["keep_original_text"])
+    audit_record(
+        action=AuditEvent.Action.WORKSPACE_UPDATED,
+        workspace=workspace,
+        actor=actor_membership.user,
+        meta=meta,
+        target=workspace.name,
+        data={"keep_original_text": [old, keep_original_text]},
+    )
+    if not keep_original_text:
+        from cxloop.analysis.services import redact_originals_later
+
+        redact_originals_later(workspace_id=workspace.pk)
+    return workspace
+
+
 def workspace_rename(
     *, workspace: Workspace, actor_membership: Membership, name: str, meta: RequestMeta = SYSTEM
 ) -> Workspace:

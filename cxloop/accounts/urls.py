@@ -10,6 +10,7 @@ urlpatterns = [
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/", views.settings_home, name="settings"),
     path("settings/workspace/", views.workspace_rename, name="workspace_rename"),
+    path("settings/workspace/privacy/", views.workspace_privacy, name="workspace_privacy"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/invite/", views.member_invite, name="member_invite"),
     path("settings/members/<int:member_id>/role/", views.member_role, name="member_role"),

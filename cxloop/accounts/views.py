@@ -161,6 +161,25 @@ def workspace_rename(request):
     return redirect("settings")
 
 
+@workspace_view(Perm.MANAGE_WORKSPACE)
+@require_POST
+def workspace_privacy(request):
+    keep = request.POST.get("keep_original_text") == "on"
+    services.workspace_privacy(
+        workspace=request.workspace,
+        actor_membership=request.membership,
+        keep_original_text=keep,
+        meta=RequestMeta.from_request(request),
+    )
+    messages.success(
+        request,
+        "Feedback texts are kept as received."
+        if keep
+        else "Personal data will be replaced in the stored texts, including those already stored.",
+    )
+    return redirect("settings")
+
+
 @workspace_view(Perm.VIEW_DATA)
 def members(request):
     membership = request.membership

@@ -206,8 +206,57 @@ def enrich_items(*, item_ids: list[int]) -> int:
             themes = theme_model(workspace_id)
             readings = pipeline.read([_text_of(i) for i in group], themes)
             _store(workspace_id, group, readings, reading_version(themes), themes)
+            if Workspace.objects.filter(pk=workspace_id, keep_original_text=False).exists():
+                redact_originals(item_ids=[i.pk for i in group])  # the workspace keeps no original texts
             done += len(group)
+    from .emerging import maybe_schedule  # a weekly look for emerging themes, without a cron (emerging.py)
+
+    maybe_schedule(item_ids=item_ids)
+    from .intents import read_items  # support tickets and chats: the workspace's intent model (intents.py)
+
+    read_items(item_ids=item_ids)
     return done
+
+
+def redact_originals(*, item_ids: list[int]) -> int:
+    """Replace the personal data found in these items' stored texts (title, text, answers' texts, and the
+    sentences kept as theme evidence) with its kind, e.g. "[phone]"; for workspaces that do not keep
+    original texts. Returns how many items changed."""
+    from cxloop.feedback.models import Answer, FeedbackItem
+
+    from .ml import pii
+
+    changed = 0
+    for start in range(0, len(item_ids), ENRICH_BATCH):
+        chunk = item_ids[start : start + ENRICH_BATCH]
+        with transaction.atomic():
+            items = list(FeedbackItem.objects.filter(pk__in=chunk).only("pk", "title", "text"))
+            dirty = []
+            for item in items:
+                title, text = pii.redact(item.title), pii.redact(item.text)
+                if (title, text) != (item.title, item.text):
+                    item.title, item.text = title, text
+                    dirty.append(item)
+            FeedbackItem.objects.bulk_update(dirty, ["title", "text"])
+            changed += len(dirty)
+            answers = list(Answer.objects.filter(item_id__in=chunk).exclude(text="").only("pk", "text"))
+            for a in answers:
+                a.text = pii.redact(a.text)
+            Answer.objects.bulk_update(answers, ["text"])
+            mentions = list(
+                ThemeMention.objects.filter(item_id__in=chunk).exclude(evidence="").only("pk", "evidence")
+            )
+            for m in mentions:
+                m.evidence = pii.redact(m.evidence)[:500]
+            ThemeMention.objects.bulk_update(mentions, ["evidence"])
+    return changed
+
+
+def redact_originals_later(*, workspace_id: int) -> None:
+    """Queue the redaction of every stored text of the workspace (after it stopped keeping originals)."""
+    from .tasks import redact_workspace
+
+    transaction.on_commit(lambda: redact_workspace.enqueue(workspace_id=workspace_id))
 
 
 def _store(workspace_id: int, items: list, readings: list, version: str, themes) -> None:

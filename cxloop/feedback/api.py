@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.accounts.api_auth import read_key, write_key
 from cxloop.core.exceptions import NotFound
@@ -178,6 +178,55 @@ def list_feedback(
         workspace=request.auth.workspace, filters=filters, cursor=cursor, limit=limit
     )
     return {"items": rows, "next": nxt}
+
+
+class SimilarFeedbackOut(FeedbackOut):
+    similarity: float = Field(
+        ..., description="Cosine of the two texts' sentence vectors, 0 to 1 (1: the same meaning)"
+    )
+
+
+class FeedbackSearchOut(Schema):
+    items: list[SimilarFeedbackOut] = Field(..., description="Most similar first")
+    reason: str | None = Field(
+        None, description="Why nothing could be searched, e.g. no feedback has been read yet"
+    )
+
+
+@router.get(
+    "/feedback/search",
+    response=FeedbackSearchOut,
+    auth=read_key,
+    summary="Search feedback by meaning, or find feedback like an item",
+    description='Give `q`, a text of up to 1,000 characters ("my order never came" finds late parcels '
+    "without sharing a word with them), or `like`, the id of an item to find the feedback most like it (the "
+    "item itself is not listed); not both. The filters are those of `GET /feedback`. Only texts the local "
+    "models have read (`enrichment.status` done) are searched; items come most similar first, each with its "
+    "`similarity`. 400 when neither or both of `q` and `like` are given or `q` is too long; 404 when `like` "
+    "is not an item of this workspace or has not been read yet.",
+)
+def search_feedback(
+    request,
+    q: str | None = None,
+    like: int | None = None,
+    limit: int = Query(20, ge=1, le=100),
+    channel: Channel | None = None,
+    source: str | None = None,
+    customer: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+):
+    from cxloop.analysis.search import search
+
+    filters = selectors.FeedbackFilter(
+        channel=channel, source=source, customer_id=customer, since=since, until=until
+    )
+    results = search(
+        workspace=request.auth.workspace, query=q, like_item_id=like, filters=filters, limit=limit
+    )
+    for item, similarity in results:
+        item.similarity = similarity
+    return {"items": [item for item, _ in results], "reason": results.reason or None}
 
 
 @router.get("/feedback/{int:item_id}", response=FeedbackOut, auth=read_key, summary="One feedback item")

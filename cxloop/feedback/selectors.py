@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 
 from cxloop.core.pagination import keyset_page
 
@@ -84,7 +84,40 @@ def feedback_page(*, workspace, filters: FeedbackFilter, cursor: str | None, lim
 
 
 def feedback_get(*, workspace, item_id: int) -> FeedbackItem | None:
-    return _with_related(FeedbackItem.objects.filter(workspace=workspace, pk=item_id)).first()
+    """One item with its answers, customer, reading and themes; `has_vector` tells whether the models left a
+    sentence vector for it (what "Find similar feedback" compares)."""
+    has_vector = ExpressionWrapper(Q(enrichment__embedding__isnull=False), output_field=BooleanField())
+    qs = FeedbackItem.objects.filter(workspace=workspace, pk=item_id).annotate(has_vector=has_vector)
+    return _with_related(qs).first()
+
+
+# -- for semantic search (cxloop.analysis.search): the index proposes ids, the store decides ----------------
+IDS_PER_QUERY = 2000  # ids in one IN (...): well under SQLite's and PostgreSQL's limits
+
+
+def feedback_ids_matching(*, workspace, filters: FeedbackFilter, item_ids) -> set[int]:
+    """Which of these ids are items of the workspace that pass the filters."""
+    ids = list(item_ids)
+    found: set[int] = set()
+    qs = feedback_queryset(workspace=workspace, filters=filters)
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        found.update(qs.filter(pk__in=ids[start : start + IDS_PER_QUERY]).values_list("pk", flat=True))
+    return found
+
+
+def feedback_ids(*, workspace, filters: FeedbackFilter) -> list[int]:
+    """The ids of every item of the workspace that passes the filters."""
+    return list(feedback_queryset(workspace=workspace, filters=filters).values_list("pk", flat=True))
+
+
+def feedback_in_order(*, workspace, item_ids: list[int]) -> list[FeedbackItem]:
+    """The workspace's items of these ids, with what the Inbox and the API show, in the order given (ids of
+    other workspaces or of erased items are left out)."""
+    by_id = {
+        item.pk: item
+        for item in _with_related(FeedbackItem.objects.filter(workspace=workspace, pk__in=list(item_ids)))
+    }
+    return [by_id[i] for i in item_ids if i in by_id]
 
 
 def sources(*, workspace, limit: int = 200) -> list[str]:

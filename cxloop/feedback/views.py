@@ -1,7 +1,9 @@
-"""Inbox: all feedback across channels, newest first, with filters, pages and a detail drawer."""
+"""Inbox: all feedback across channels, newest first, with filters, pages and a detail drawer; or, searching
+by meaning (a text, or "like" an item), the feedback most similar first."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time
 
 from django.http import Http404
@@ -48,9 +50,20 @@ def parse_filters(params) -> selectors.FeedbackFilter:
     )
 
 
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
 @workspace_view(Perm.VIEW_DATA)
 def inbox(request):
     filters = parse_filters(request.GET)
+    like = _int(request.GET.get("like"))
+    meaning = request.GET.get("mode") == "meaning"
+    if like is not None or (meaning and filters.q):
+        return _inbox_by_meaning(request, filters, like=like, meaning=meaning)
     error = None
     try:
         items, next_cursor = selectors.feedback_page(
@@ -71,6 +84,47 @@ def inbox(request):
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "feedback/_rows.html", context)
+    return render(request, "feedback/inbox.html", context)
+
+
+def _inbox_by_meaning(request, filters: selectors.FeedbackFilter, *, like: int | None, meaning: bool):
+    """The Inbox's list as semantic search: the feedback nearest in meaning to the search text, or to the item
+    `like` (from "Find similar feedback" in the drawer), most similar first; the other filters apply (and the
+    search text too, as words, beside `like` when words are asked for)."""
+    from cxloop.analysis.search import MAX_QUERY_CHARS, search
+
+    text = (request.GET.get("q") or "").strip()[:MAX_QUERY_CHARS] or None
+    if meaning:  # the text is what to search for, not words the texts must contain
+        filters = dataclasses.replace(filters, q=None)
+    items, error, reason, like_item = [], None, "", None
+    try:
+        if like is not None:
+            like_item = selectors.feedback_get(workspace=request.workspace, item_id=like)
+        results = search(
+            workspace=request.workspace,
+            query=None if like is not None else text,
+            like_item_id=like,
+            filters=filters,
+            limit=PAGE_SIZE,
+        )
+    except ServiceError as exc:
+        error = exc.message
+    else:
+        reason = results.reason
+        for item, similarity in results:
+            item.similarity = similarity
+            items.append(item)
+    context = {
+        "items": items,
+        "next_cursor": None,
+        "f": request.GET,
+        "channels": Channel.choices,
+        "sources": selectors.sources(workspace=request.workspace),
+        "error": error,
+        "by_meaning": True,
+        "like_item": like_item,
+        "reason": reason,
+    }
     return render(request, "feedback/inbox.html", context)
 
 

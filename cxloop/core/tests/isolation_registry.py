@@ -46,6 +46,7 @@ ISOLATION_TESTED: dict[str, str] = {
     "settings": _test(
         "accounts.tests.test_settings_page", "test_outsider_sees_only_their_own_workspace_settings"
     ),
+    "workspace_privacy": _test("analysis.tests.test_privacy", "test_outsider_cannot_change_acme_privacy"),
     "workspace_rename": _test(
         "accounts.tests.test_settings_page", "test_outsider_renames_only_their_own_workspace"
     ),
@@ -99,6 +100,11 @@ ISOLATION_TESTED: dict[str, str] = {
     # Another workspace's key or member uses Acme's ids; the tests compare Acme's store before and after.
     "GET /api/v1/feedback": _test(
         "feedback.tests.test_api_feedback", "test_other_workspace_list_never_contains_acme_items"
+    ),
+    # Semantic search: the index is per workspace and every id it proposes goes through the workspace's
+    # store; another workspace's item id given as `like` is as unknown as a missing one (404).
+    "GET /api/v1/feedback/search": _test(
+        "analysis.tests.test_search", "test_other_workspace_never_finds_acme_items_by_meaning_or_by_id"
     ),
     "GET /api/v1/feedback/{int:item_id}": _test(
         "feedback.tests.test_api_feedback", "test_other_workspace_gets_404_for_an_acme_item"
@@ -311,5 +317,64 @@ ISOLATION_TESTED: dict[str, str] = {
     ),
     "POST /api/v1/feedback/{int:item_id}/themes/{int:theme_id}/decision": _test(
         "analysis.tests.test_corrections", "test_outsider_cannot_see_or_correct_acme_themes"
+    ),
+    # Emerging themes (analysis/views_emerging.py): the outsider's page shows none of Acme's proposals, Acme's
+    # proposal ids answer 404 to adopt and dismiss, "look now" looks in their own workspace only, and an
+    # Acme theme cannot be the parent of their adoption; Acme's proposals, themes and runs stay as they were.
+    "emerging_themes": _test(
+        "analysis.tests.test_emerging", "test_outsider_sees_and_changes_nothing_of_acme_emerging_themes"
+    ),
+    "emerging_look": _test(
+        "analysis.tests.test_emerging", "test_outsider_sees_and_changes_nothing_of_acme_emerging_themes"
+    ),
+    "emerging_adopt": _test(
+        "analysis.tests.test_emerging", "test_outsider_sees_and_changes_nothing_of_acme_emerging_themes"
+    ),
+    "emerging_dismiss": _test(
+        "analysis.tests.test_emerging", "test_outsider_sees_and_changes_nothing_of_acme_emerging_themes"
+    ),
+    # Intents (analysis/views_intents.py, analysis/api.py): the outsider's page, API list and predictions show
+    # none of Acme's intents or examples; Acme's intent, example and item ids answer 404; their imports,
+    # trainings and corrections change their own workspace only; Acme's intents, examples, readings and
+    # model stay as they were.
+    "intents": _test("analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"),
+    "intent_new": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intents_import": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intents_train": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intent_detail": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intent_edit": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intent_delete": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intent_examples_add": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "intent_example_delete": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "item_intent": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "item_intent_set": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "GET /api/v1/intents": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "POST /api/v1/intents/examples": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
+    ),
+    "POST /api/v1/intents/predict": _test(
+        "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
     ),
 }
