@@ -94,4 +94,18 @@ def emerging_themes(ctx: DemoContext) -> None:
     emerging_request(workspace=ctx.workspace, priority=-10, days=90)
 
 
-STEPS = [company, customers, customer_events, feedback, surveys, reading, emerging_themes]
+def intents(ctx: DemoContext) -> None:
+    """The support team's intents with the examples it labelled (cxloop/demo/intents.py); the worker trains
+    the workspace's intent model and reads every support ticket, chat and email with it (Analytics ›
+    Intents, and the intent in the Inbox drawer)."""
+    from cxloop.analysis.intents import intent_create
+
+    from .intents import INTENTS
+
+    for name, description, examples in INTENTS:
+        intent_create(
+            workspace=ctx.workspace, name=name, description=description, examples="\n".join(examples)
+        )  # each addition queues the training (once the step's transaction commits)
+
+
+STEPS = [company, customers, customer_events, feedback, surveys, reading, emerging_themes, intents]

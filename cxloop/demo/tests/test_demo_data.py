@@ -334,3 +334,19 @@ def test_detractors_recovered_by_the_support_team_answer_again(demo, db):
 
 def test_seeding_again_adds_nothing(demo, db):
     assert demo["second"] == demo["first"]
+
+
+def test_the_shop_reads_its_texts_with_a_taxonomy_and_its_support_intents(demo, db):
+    from cxloop.analysis.models import Enrichment, Intent, IntentModel, IntentReading, Theme, ThemeMention
+
+    assert Theme.objects.filter(parent=None, name="Delivery").exists()
+    assert Intent.objects.count() == 6
+    assert all(i.examples.count() >= 6 for i in Intent.objects.all())
+    # the test settings run tasks inline: the reading and the intent training happened during the seed
+    assert Enrichment.objects.filter(status="done").count() >= 5_000
+    late = ThemeMention.objects.filter(theme__name="Late delivery", sentiment="negative")
+    assert late.count() >= 200
+    model = IntentModel.objects.get()
+    assert model.status == "ready" and model.cv_accuracy is not None and model.cv_accuracy >= 0.6
+    assert IntentReading.objects.filter(item__channel__in=["ticket", "chat", "email"]).exists()
+    assert not IntentReading.objects.exclude(item__channel__in=["ticket", "chat", "email"]).exists()
