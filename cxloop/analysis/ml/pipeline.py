@@ -21,7 +21,7 @@ import numpy as np
 from . import flags as flag_rules
 from . import language, pii, text
 
-READER = "read-2"  # the reading's own recipe; VERSION adds the models' identities
+READER = "read-3"  # the reading's own recipe; VERSION adds the models' identities
 MODEL_LANGUAGES = frozenset({"en"})  # what the shipped sentiment/emotion/theme models were trained on
 UNSUPPORTED_CONFIDENCE = 0.5  # below this, a non-English guess is not trusted enough to skip the models
 
@@ -198,6 +198,27 @@ def _read_with_models(out: list[Reading], todo: list[tuple[int, str]], themes) -
             }
             for m in mentions[k]
         ]
+        out[i].sentiment, out[i].sentiment_score = with_aspects(
+            out[i].sentiment,
+            out[i].sentiment_score,
+            [aspect[key] for key in sorted(set((k, m.sentence) for m in mentions[k]))],
+        )
+
+
+def with_aspects(label: str, score: float, aspects: list[tuple[str, float]]) -> tuple[str, float]:
+    """The whole text's sentiment where its themed sentences outvote it: "Great quality, but the parcel
+    came a week late and the courier was rude" is read positive as a whole (its first words), but two of its
+    three parts are complaints. When more distinct themed sentences carry the opposite sentiment than carry
+    the text's own, the text takes theirs, with the mean score of its themed sentences. Each sentence
+    counts once however many themes it carries."""
+    if label not in ("positive", "negative") or not aspects:
+        return label, score
+    opposite = "negative" if label == "positive" else "positive"
+    against = sum(1 for a, _ in aspects if a == opposite)
+    along = sum(1 for a, _ in aspects if a == label)
+    if against > along:
+        return opposite, round(sum(s for _, s in aspects) / len(aspects), 4)
+    return label, score
 
 
 class FullReading:

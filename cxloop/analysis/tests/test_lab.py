@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cxloop.analysis import services
+from cxloop.analysis.ml import pipeline
 from cxloop.analysis.models import Enrichment
 from cxloop.feedback.models import FeedbackItem
 
@@ -23,7 +24,7 @@ def test_the_lab_shows_every_label_with_its_score(login, cast):
     assert "<strong>negative</strong>" in page and "model probabilities" in page
     assert "Delivery › Late delivery" in page and "Delivery › Damaged in transit" in page
     assert "complaint" in page and "arrived two weeks late" in page
-    assert "[phone]" in page and "Emotions" in page and "Models: read-2" in page
+    assert "[phone]" in page and "Emotions" in page and f"Models: {pipeline.READER}" in page
     assert not FeedbackItem.objects.exists() and not Enrichment.objects.exists()  # nothing stored
 
 

@@ -110,3 +110,25 @@ def test_analyst_counter_examples_change_the_themes():
     assert [m["key"] for m in pipeline.read(text, plain)[0].themes] == ["1"]
     assert plain.version != vetoed.version
     assert pipeline.read(text, vetoed)[0].themes == []
+
+
+@pytest.mark.parametrize(
+    ("label", "score", "aspects", "expected"),
+    [
+        ("positive", 0.6, [("positive", 0.8), ("negative", -0.5), ("negative", -0.7)], ("negative", -0.1333)),
+        ("positive", 0.6, [("positive", 0.8), ("negative", -0.5)], ("positive", 0.6)),
+        ("negative", -0.4, [("positive", 0.9), ("positive", 0.7)], ("positive", 0.8)),
+        ("neutral", 0.0, [("negative", -0.9)], ("neutral", 0.0)),
+        ("positive", 0.5, [], ("positive", 0.5)),
+    ],
+)
+def test_themed_sentences_outvote_the_whole_text(label, score, aspects, expected):
+    assert pipeline.with_aspects(label, score, aspects) == expected
+
+
+def test_praise_then_two_complaints_reads_negative(retail):
+    text = "Great quality, but the parcel arrived a week late. The courier was rude."
+    (themed,) = pipeline.read([text], retail)
+    negative = [m for m in themed.themes if m["sentiment"] == "negative"]
+    assert len({m["evidence"] for m in negative}) >= 2
+    assert themed.sentiment == "negative" and themed.sentiment_score < 0
