@@ -27,6 +27,32 @@ def fresh_pg_database(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
+def django_in_process(db: str, pg_name: str) -> Path:
+    """Set up Django in this process on a scratch data folder: SQLite there (`db` "sqlite") or a fresh
+    PostgreSQL database `pg_name` ("postgres"). Returns the folder (the caller removes it)."""
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="cxloop-bench-"))
+    os.environ.update(
+        {
+            "CXLOOP_DATA_DIR": str(tmp),
+            "CXLOOP_HTTPS": "false",
+            "SECRET_KEY": "b" * 50,
+            "ALLOWED_HOSTS": "testserver",
+            "DJANGO_SETTINGS_MODULE": "cxloop.settings",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = fresh_pg_database(pg_name)
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    return tmp
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

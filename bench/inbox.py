@@ -14,12 +14,10 @@ Goal (issue #4): first page < 300 ms at 1M items, constant query count.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,26 +126,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="cxloop-bench-"))
-    os.environ.update(
-        {
-            "CXLOOP_DATA_DIR": str(tmp),
-            "CXLOOP_HTTPS": "false",
-            "SECRET_KEY": "b" * 50,
-            "ALLOWED_HOSTS": "testserver",
-            "DJANGO_SETTINGS_MODULE": "cxloop.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    if args.db == "postgres":
-        from common import fresh_pg_database
+    from common import django_in_process
 
-        os.environ["DATABASE_URL"] = fresh_pg_database(PG_DB)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
+    tmp = django_in_process(args.db, PG_DB)
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client

@@ -270,26 +270,9 @@ def bench_db_rerank(args, full, half, ids, queries, truth, base50, index_mb) -> 
 
 def bench_e2e(args) -> None:
     """search() on a real database: N items with stored enrichments, one workspace among two."""
-    tmp = Path(tempfile.mkdtemp(prefix="cxloop-bench-"))
-    os.environ.update(
-        {
-            "CXLOOP_DATA_DIR": str(tmp),
-            "CXLOOP_HTTPS": "false",
-            "SECRET_KEY": "b" * 50,
-            "ALLOWED_HOSTS": "testserver",
-            "DJANGO_SETTINGS_MODULE": "cxloop.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    if args.e2e_db == "postgres":
-        from common import fresh_pg_database
+    from common import django_in_process
 
-        os.environ["DATABASE_URL"] = fresh_pg_database(E2E_PG_DB)
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
+    tmp = django_in_process(args.e2e_db, E2E_PG_DB)
     from datetime import UTC, datetime, timedelta
 
     from django.core.management import call_command
