@@ -38,6 +38,7 @@ from cxloop.accounts.models import Workspace
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 
 from .models import Enrichment, Intent, IntentExample, IntentModel, IntentReading
+from .services import reading_text
 
 log = logging.getLogger(__name__)
 
@@ -581,10 +582,6 @@ def _head(workspace_id: int, version: str) -> IntentHead | None:
     return head
 
 
-def _texts_of(title: str, body: str) -> str:
-    return "\n\n".join(part for part in (title, body) if part)  # as services.enrich_items reads an item
-
-
 def _predict(head: IntentHead, texts: list[str], stored: list[bytes | None] | None = None):
     """(class, probability) per prepared text, None for one without words. A stored sentence vector (the
     item's reading) is used as it is; the other texts are embedded."""
@@ -622,7 +619,7 @@ def _read(workspace_id: int, version: str, item_ids: list[int]) -> int:
         .exclude(intent_reading__source=IntentReading.Source.ANALYST)
         .values_list("pk", "title", "text", "enrichment__embedding")
     )
-    texts = [model_text(_texts_of(title, body)) for _, title, body, _ in rows]
+    texts = [model_text(reading_text(title, body)) for _, title, body, _ in rows]
     found = _predict(head, texts, [vector for *_, vector in rows])
     known = set(Intent.objects.filter(workspace_id=workspace_id).values_list("pk", flat=True))
     now = timezone.now()
@@ -741,7 +738,7 @@ def intent_correct(*, workspace: Workspace, user, item_id: int, intent_id: int) 
         .values_list("redacted_text", flat=True)
         .first()
     )  # the copy without personal data, when the item is read
-    text = _clean(redacted or model_text(_texts_of(item.title, item.text)))[:MAX_TEXT].strip()
+    text = _clean(redacted or model_text(reading_text(item.title, item.text)))[:MAX_TEXT].strip()
     if not text:
         raise ServiceError("The item has no text to learn from.", field="intent")
     digest, now = _digest(text), timezone.now()

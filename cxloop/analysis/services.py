@@ -96,8 +96,13 @@ def theme_delete(*, workspace: Workspace, theme_id: int) -> None:
 ENRICH_BATCH = 256
 
 
+def reading_text(title: str, text: str) -> str:
+    """What the models read of an item: its title and text, a blank line between."""
+    return "\n\n".join(part for part in (title, text) if part)
+
+
 def _text_of(item) -> str:
-    return "\n\n".join(part for part in (item.title, item.text) if part)
+    return reading_text(item.title, item.text)
 
 
 _theme_models: dict[int, tuple[str, object]] = {}  # workspace id -> (signature of its specs, ThemeModel)
