@@ -16,6 +16,7 @@ router = Router(tags=["metrics"])
 class MetricQuery(Schema):
     metric: str = Field(..., description=f"One of {', '.join(engine.METRICS)}")
     group_by: str | None = Field(None, description=f"One of {', '.join(engine.GROUPS)}; none for one figure")
+    then_by: str | None = Field(None, description="A second group (each result then has group2)")
     since: datetime | None = Field(None, description="occurred_at from (included)")
     until: datetime | None = Field(None, description="occurred_at to (excluded)")
     channel: str = ""
@@ -26,6 +27,24 @@ class MetricQuery(Schema):
         None, description="Items with a counted mention of the theme or its sub-themes"
     )
     sentiment: str = Field("", description=f"One of {', '.join(engine.SENTIMENTS)}")
+    region: str = Field("", description="The customer's region")
+    country: str = Field("", description="The customer's country (ISO 3166-1 alpha-2)")
+    plan: str = Field("", description="The customer's plan")
+
+    def filters(self) -> engine.MetricFilter:
+        return engine.MetricFilter(
+            since=self.since,
+            until=self.until,
+            channel=self.channel,
+            source=self.source,
+            touchpoint=self.touchpoint,
+            segment=self.segment,
+            theme_id=self.theme_id,
+            sentiment=self.sentiment,
+            region=self.region,
+            country=self.country,
+            plan=self.plan,
+        )
 
 
 class GroupOut(Schema):
@@ -40,13 +59,19 @@ class GroupOut(Schema):
         ..., description=f"n below {engine.MIN_N}: the value is shown but not to be trusted"
     )
     extra: dict[str, float | None] = Field(
-        ..., description="nps: promoters/detractors %; csat: mean and its CI; ces: easy % and its CI"
+        ...,
+        description=(
+            "nps: promoters/detractors %; csat: mean and its CI; ces: easy % and its CI; "
+            "theme_share: items mentioning the theme"
+        ),
     )
+    group2: str | None = Field(None, description="The second group, with then_by")
 
 
 class MetricOut(Schema):
     metric: str
     group_by: str | None
+    then_by: str | None = None
     time_zone: str = Field(..., description="The workspace's time zone, in which weeks/months/quarters start")
     results: list[GroupOut]
 
@@ -59,22 +84,72 @@ class MetricOut(Schema):
     description="400 for an unknown metric, group_by or sentiment (the message lists the choices).",
 )
 def get_metric(request, q: Query[MetricQuery]):
-    filters = engine.MetricFilter(
-        since=q.since,
-        until=q.until,
-        channel=q.channel,
-        source=q.source,
-        touchpoint=q.touchpoint,
-        segment=q.segment,
-        theme_id=q.theme_id,
-        sentiment=q.sentiment,
-    )
     result = engine.metric(
-        workspace=request.auth.workspace, metric=q.metric, filters=filters, group_by=q.group_by or None
+        workspace=request.auth.workspace,
+        metric=q.metric,
+        filters=q.filters(),
+        group_by=q.group_by or None,
+        then_by=q.then_by or None,
     )
     return {
         "metric": result.metric,
         "group_by": result.group_by,
+        "then_by": result.then_by,
         "time_zone": result.time_zone,
         "results": [r.as_dict() for r in result.results],
+    }
+
+
+class ChangeQuery(MetricQuery):
+    against: str = Field(
+        "previous", description="previous (the period of the same length before since) or rest"
+    )
+
+
+class ChangeOut(Schema):
+    group: str
+    current: GroupOut
+    baseline: GroupOut = Field(..., description="The previous period, or the rest of the selection")
+    difference: float | None = Field(..., description="current − baseline (points for NPS and shares)")
+    ci_low: float | None = Field(..., description="95% interval of the difference")
+    ci_high: float | None
+    p_value: float | None
+    test: str = Field(..., description="The test that gave p_value")
+    significant: bool = Field(..., description="p < 0.05 and neither side has too few answers")
+    direction: str = Field(..., description="up, down, or flat (no significant change)")
+
+
+class ChangesOut(Schema):
+    metric: str
+    group_by: str | None
+    against: str
+    results: list[ChangeOut]
+
+
+@router.get(
+    "/metrics/changes",
+    response=ChangesOut,
+    auth=read_key,
+    summary="Is it a change? A metric now against the previous period or the rest, with its test",
+    description=(
+        "against=previous compares since…until with the period of the same length before it (both needed); "
+        "against=rest compares each group with the rest of the selection (needs group_by). "
+        "Significant changes come first. Tests: NPS/sentiment a two-sample z-test on the +1/0/−1 score; "
+        "CSAT and theme_share a two-proportion z-test; CES/rating Welch's t-test; "
+        "volume the exact test of two Poisson counts."
+    ),
+)
+def get_changes(request, q: Query[ChangeQuery]):
+    changes = engine.compare(
+        workspace=request.auth.workspace,
+        metric=q.metric,
+        filters=q.filters(),
+        group_by=q.group_by or None,
+        against=q.against,
+    )
+    return {
+        "metric": q.metric,
+        "group_by": q.group_by or None,
+        "against": q.against,
+        "results": [c.as_dict() for c in changes],
     }

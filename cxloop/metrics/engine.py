@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import (
@@ -46,22 +46,36 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncQuarter, TruncWeek
 
 from cxloop.analysis.models import Enrichment, ThemeMention
 from cxloop.core.exceptions import ServiceError
 from cxloop.feedback.models import Answer, FeedbackItem
 
-from . import stats
+from . import significance, stats
 
 MIN_N = 30
 TOP_THEMES = 10
 
-METRICS = ("nps", "csat", "ces", "rating", "volume", "sentiment")
-GROUPS = ("channel", "source", "touchpoint", "segment", "theme", "week", "month", "quarter")
+METRICS = ("nps", "csat", "ces", "rating", "volume", "sentiment", "theme_share")
+GROUPS = (
+    "channel",
+    "source",
+    "touchpoint",
+    "segment",
+    "region",
+    "country",
+    "plan",
+    "theme",
+    "day",
+    "week",
+    "month",
+    "quarter",
+)
+_CUSTOMER_GROUPS = ("segment", "region", "country", "plan")
 SENTIMENTS = ("positive", "neutral", "negative")
 _ANSWER_METRICS = ("nps", "csat", "ces", "rating")
-_TIME_GROUPS = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+_TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,9 @@ class MetricFilter:
     segment: str = ""
     theme_id: int | None = None
     sentiment: str = ""
+    region: str = ""
+    country: str = ""
+    plan: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,9 +105,14 @@ class GroupResult:
     n: int
     too_few: bool
     extra: dict[str, float | None] = field(default_factory=dict)
+    group2: str | None = None  # the second group's label when `then_by` was given
+    key: str | None = (
+        None  # what the group is in a filter: a theme's id, a period's start date; else the label
+    )
+    key2: str | None = None
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "group": self.group,
             "value": self.value,
             "ci_low": self.ci_low,
@@ -99,6 +121,9 @@ class GroupResult:
             "too_few": self.too_few,
             "extra": self.extra,
         }
+        if self.group2 is not None:
+            out["group2"] = self.group2
+        return out
 
 
 @dataclass(frozen=True)
@@ -107,24 +132,41 @@ class MetricResult:
     group_by: str | None
     results: list[GroupResult]
     time_zone: str = "UTC"
+    then_by: str | None = None
 
 
 # -- validation ----------------------------------------------------------------------------------------------
-def check_choices(*, metric: str, group_by: str | None, filters: MetricFilter) -> None:
+def check_choices(
+    *, metric: str, group_by: str | None, filters: MetricFilter, then_by: str | None = None
+) -> None:
     """ServiceError (400) naming the choices for an unknown metric, group or sentiment."""
     if metric not in METRICS:
         raise ServiceError(
             f"Unknown metric {metric[:40]!r}; choose one of {', '.join(METRICS)}.", field="metric"
         )
-    if group_by is not None and group_by not in GROUPS:
+    for name, value in (("group_by", group_by), ("then_by", then_by)):
+        if value is not None and value not in GROUPS:
+            raise ServiceError(
+                f"Unknown {name} {value[:40]!r}; choose one of {', '.join(GROUPS)} (or leave it out).",
+                field=name,
+            )
+    if then_by is not None and group_by is None:
+        raise ServiceError("then_by needs a group_by to come after.", field="then_by")
+    if then_by is not None and then_by == group_by:
         raise ServiceError(
-            f"Unknown group_by {group_by[:40]!r}; choose one of {', '.join(GROUPS)} (or leave it out).",
-            field="group_by",
+            f"group_by and then_by are both {then_by!r}; pick two different groups.", field="then_by"
         )
     if filters.sentiment and filters.sentiment not in SENTIMENTS:
         raise ServiceError(
             f"Unknown sentiment {filters.sentiment[:40]!r}; choose one of {', '.join(SENTIMENTS)}.",
             field="sentiment",
+        )
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise ServiceError("since must be before until.", field="since")
+    if metric == "theme_share" and filters.theme_id is None and "theme" not in (group_by, then_by):
+        raise ServiceError(
+            "theme_share is the share of read texts that mention a theme: give a theme_id or group by theme.",
+            field="metric",
         )
 
 
@@ -136,8 +178,18 @@ def _tz(workspace) -> zoneinfo.ZoneInfo:
 
 
 # -- the queryset --------------------------------------------------------------------------------------------
+def _mentioned(workspace, item_ref: str, theme_id: int) -> Exists:
+    """The item has a counted (not rejected) mention of the theme or one of its sub-themes."""
+    return Exists(
+        ThemeMention.objects.filter(item_id=OuterRef(item_ref), workspace=workspace)
+        .exclude(status=ThemeMention.Status.REJECTED)
+        .filter(Q(theme_id=theme_id) | Q(theme__parent_id=theme_id))
+    )
+
+
 def _base(workspace, metric: str, filters: MetricFilter):
-    """(queryset, prefix to the feedback item's fields) with every filter applied."""
+    """(queryset, prefix to the feedback item's fields) with every filter applied. theme_share's rows are
+    the read items, and its theme_id is the numerator's theme, not a filter (see _aggregates)."""
     if metric in _ANSWER_METRICS:
         qs = Answer.objects.filter(workspace=workspace, type=metric, value__isnull=False)
         item, item_id = "item__", "item_id"  # occurred_at and channel are copied onto Answer (indexed)
@@ -146,6 +198,8 @@ def _base(workspace, metric: str, filters: MetricFilter):
         item, item_id = "", "pk"
     if metric == "sentiment":
         qs = qs.filter(enrichment__status=Enrichment.Status.DONE, enrichment__sentiment__in=SENTIMENTS)
+    if metric == "theme_share":
+        qs = qs.filter(enrichment__status=Enrichment.Status.DONE)
     if filters.since:
         qs = qs.filter(occurred_at__gte=filters.since)
     if filters.until:
@@ -156,42 +210,43 @@ def _base(workspace, metric: str, filters: MetricFilter):
         qs = qs.filter(**{f"{item}source": filters.source})
     if filters.touchpoint:
         qs = qs.filter(**{f"{item}touchpoint": filters.touchpoint})
-    if filters.segment:
-        qs = qs.filter(**{f"{item}customer__segment": filters.segment})
+    for column in _CUSTOMER_GROUPS:
+        if getattr(filters, column):
+            qs = qs.filter(**{f"{item}customer__{column}": getattr(filters, column)})
     if filters.sentiment:
         qs = qs.filter(**{f"{item}enrichment__sentiment": filters.sentiment})
-    if filters.theme_id is not None:
-        mentioned = (
-            ThemeMention.objects.filter(item_id=OuterRef(item_id), workspace=workspace)
-            .exclude(status=ThemeMention.Status.REJECTED)
-            .filter(Q(theme_id=filters.theme_id) | Q(theme__parent_id=filters.theme_id))
-        )
-        qs = qs.filter(Exists(mentioned))
+    if filters.theme_id is not None and metric != "theme_share":
+        qs = qs.filter(_mentioned(workspace, item_id, filters.theme_id))
     return qs, item
 
 
-def _grouped(qs, item: str, group_by: str | None, tz):
-    """(queryset of values() per group, the names of the group columns) for a group_by other than None."""
+def _group_columns(qs, item: str, group_by: str, tz, key: str):
+    """(queryset, {column name: expression}) grouping by `group_by` under the name `key` ("g" or "g2")."""
     if group_by in _TIME_GROUPS:
-        return qs.annotate(g=_TIME_GROUPS[group_by]("occurred_at", tzinfo=tz)).values("g"), ["g"]
+        return qs, {key: _TIME_GROUPS[group_by]("occurred_at", tzinfo=tz)}
     if group_by == "channel":
-        return qs.values(g=F("channel")), ["g"]
+        return qs, {key: F("channel")}
     if group_by in ("source", "touchpoint"):
-        return qs.values(g=F(f"{item}{group_by}")), ["g"]
-    if group_by == "segment":
-        return qs.values(g=Coalesce(F(f"{item}customer__segment"), Value(""))), ["g"]
+        return qs, {key: F(f"{item}{group_by}")}
+    if group_by in _CUSTOMER_GROUPS:  # anonymous items (no customer) group under ""
+        return qs, {key: Coalesce(F(f"{item}customer__{group_by}"), Value(""))}
     # theme: join the counted mentions (each one's own theme) and keep the items that have one
+    relation = f"counted_{key}"
     qs = qs.alias(
-        counted=FilteredRelation(
-            f"{item}theme_mentions", condition=~Q(**{f"{item}theme_mentions__status": "rejected"})
-        )
-    ).filter(counted__isnull=False)
-    return qs.values(
-        g=F("counted__theme_id"), g_name=F("counted__theme__name"), g_parent=F("counted__theme__parent__name")
-    ), ["g", "g_name", "g_parent"]
+        **{
+            relation: FilteredRelation(
+                f"{item}theme_mentions", condition=~Q(**{f"{item}theme_mentions__status": "rejected"})
+            )
+        }
+    ).filter(**{f"{relation}__isnull": False})
+    return qs, {
+        key: F(f"{relation}__theme_id"),
+        f"{key}_name": F(f"{relation}__theme__name"),
+        f"{key}_parent": F(f"{relation}__theme__parent__name"),
+    }
 
 
-def _aggregates(metric: str) -> dict:
+def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> dict:
     value = F("value")
     if metric == "nps":
         return {
@@ -202,6 +257,11 @@ def _aggregates(metric: str) -> dict:
         }
     if metric == "volume":
         return {"n": Count("pk")}
+    if metric == "theme_share":  # read items; `good` those that mention the theme (when one is given)
+        aggs = {"n": Count("pk", distinct=True)}
+        if theme_id is not None:
+            aggs["good"] = Count("pk", filter=_mentioned(workspace, "pk", theme_id), distinct=True)
+        return aggs
     if metric == "sentiment":
         return {
             "n": Count("pk"),
@@ -226,32 +286,42 @@ def _aggregates(metric: str) -> dict:
     return sums
 
 
-def _mean(row) -> stats.Estimate:
+def _mean_var(row) -> tuple[float | None, float | None]:
     n = row["n"]
     if not n:
-        return stats.EMPTY
+        return None, None
     mean = row["total"] / n
-    variance = None
-    if n > 1:  # sample variance from the sums: (Σx² − n·x̄²) / (n − 1), clamped at 0 against rounding
-        variance = max(0.0, (row["squares"] - n * mean * mean) / (n - 1))
-    return stats.mean_interval(n, mean, variance)
+    if n < 2:
+        return mean, None
+    # sample variance from the sums: (Σx² − n·x̄²) / (n − 1), clamped at 0 against rounding
+    return mean, max(0.0, (row["squares"] - n * mean * mean) / (n - 1))
+
+
+def _mean(row) -> stats.Estimate:
+    if not row["n"]:
+        return stats.EMPTY
+    mean, variance = _mean_var(row)
+    return stats.mean_interval(row["n"], mean, variance)
 
 
 def _finite(v: float | None) -> float | None:
     return None if v is None or math.isnan(v) else v
 
 
-def _result(metric: str, label: str, row) -> GroupResult:
+def _result(metric: str, label: str, row, **names) -> GroupResult:
     n = row["n"]
     extra: dict[str, float | None] = {}
     if metric == "volume":
-        return GroupResult(label, float(n), None, None, n, False)
+        return GroupResult(label, float(n), None, None, n, False, **names)
     if metric == "nps":
         est = stats.nps(row["promoters"], row["passives"], row["detractors"])
         extra = {"promoters": est.promoter_share, "detractors": est.detractor_share}
     elif metric == "sentiment":
         est = stats.nps(row["positive"], row["neutral"], row["negative"])
         extra = {"positive": est.promoter_share, "negative": est.detractor_share}
+    elif metric == "theme_share":
+        est = stats.wilson(row["good"], n).scaled(100.0)
+        extra = {"items": float(row["good"])}
     elif metric == "csat":
         est = stats.wilson(row["good"], n).scaled(100.0)
         mean = _mean(row)
@@ -262,42 +332,310 @@ def _result(metric: str, label: str, row) -> GroupResult:
         extra = {"easy": easy.value, "easy_ci_low": easy.low, "easy_ci_high": easy.high}
     else:  # rating
         est = _mean(row)
-    return GroupResult(label, _finite(est.value), _finite(est.low), _finite(est.high), n, n < MIN_N, extra)
+    return GroupResult(
+        label, _finite(est.value), _finite(est.low), _finite(est.high), n, n < MIN_N, extra, **names
+    )
 
 
-def _label(group_by: str | None, row, tz) -> str:
-    g = row["g"]
+def _label(group_by: str, row, key: str, tz) -> tuple[str, str]:
+    """(label, key) of a group: the key is what a filter takes (a theme's id, a period's first day)."""
+    g = row[key]
     if group_by in _TIME_GROUPS:
-        local = g.astimezone(tz) if g.tzinfo else g
-        if group_by == "week":
-            return local.date().isoformat()
+        local = g.astimezone(tz) if getattr(g, "tzinfo", None) else g
+        day = local.date().isoformat()
+        if group_by in ("day", "week"):
+            return day, day
         if group_by == "month":
-            return f"{local.year:04d}-{local.month:02d}"
-        return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}"
+            return f"{local.year:04d}-{local.month:02d}", day
+        return f"{local.year:04d}-Q{(local.month - 1) // 3 + 1}", day
     if group_by == "theme":
-        return f"{row['g_parent']} › {row['g_name']}" if row["g_parent"] else row["g_name"]
-    return "" if g is None else str(g)
+        parent, name = row[f"{key}_parent"], row[f"{key}_name"]
+        return (f"{parent} › {name}" if parent else name), str(g)
+    label = "" if g is None else str(g)
+    return label, label
+
+
+# -- rows: one query (theme_share by theme: two) -----------------------------------------------------------
+_COUNTS = (
+    "n",
+    "promoters",
+    "passives",
+    "detractors",
+    "positive",
+    "neutral",
+    "negative",
+    "good",
+    "total",
+    "squares",
+)
+
+
+@dataclass
+class _Row:
+    label: str
+    key: str
+    label2: str | None
+    key2: str | None
+    sort: object
+    sort2: object
+    counts: dict
+
+
+def _rows(workspace, metric: str, filters: MetricFilter, group_by: str | None, then_by: str | None, tz):
+    """The raw counts and sums per group (no statistics yet), and the selection's total when asked."""
+    qs, item = _base(workspace, metric, filters)
+    if group_by is None:
+        row = qs.aggregate(**_aggregates(metric, workspace=workspace, theme_id=filters.theme_id))
+        return [_Row("all", "all", None, None, 0, 0, row)] if row["n"] else []
+    groups = [g for g in (group_by, then_by) if g]
+    share_by_theme = metric == "theme_share" and "theme" in groups
+    columns: dict = {}
+    grouped = qs
+    for key, g in zip(("g", "g2"), groups, strict=False):
+        grouped, cols = _group_columns(grouped, item, g, tz, key)
+        columns.update(cols)
+    if share_by_theme:  # numerator: read items per theme (and other group); denominator: per other group
+        raw = grouped.values(**columns).annotate(good=Count("pk", distinct=True))
+        other = next((k for k, g in zip(("g", "g2"), groups, strict=False) if g != "theme"), None)
+        if other is None:
+            total = qs.aggregate(n=Count("pk", distinct=True))["n"]
+            denominators = {None: total}
+        else:
+            _, other_cols = _group_columns(qs, item, groups[0 if other == "g" else 1], tz, other)
+            denominators = {
+                r[other]: r["n"]
+                for r in qs.values(**other_cols).annotate(n=Count("pk", distinct=True)).order_by()
+            }
+        raw = [{**r, "n": denominators.get(r[other] if other else None, 0)} for r in raw.order_by()]
+    else:
+        raw = (
+            grouped.values(**columns)
+            .annotate(**_aggregates(metric, workspace=workspace, theme_id=filters.theme_id))
+            .order_by()
+        )
+    rows = []
+    for r in raw:
+        label, key = _label(group_by, r, "g", tz)
+        label2 = key2 = None
+        if then_by:
+            label2, key2 = _label(then_by, r, "g2", tz)
+        rows.append(_Row(label, key, label2, key2, r["g"], r.get("g2"), {c: r[c] for c in _COUNTS if c in r}))
+    return rows
+
+
+def _weight(metric: str, row: _Row) -> int:
+    """What orders groups: answers (items) in them; theme_share: the items that mention the theme."""
+    return row.counts.get("good", 0) if metric == "theme_share" else row.counts["n"]
+
+
+def _order(metric: str, rows: list[_Row], group_by: str | None, then_by: str | None, top: int | None):
+    """Time groups oldest first; other groups by their total, largest first, ties by label. Themes: the
+    `top` largest (over every other group)."""
+    if group_by is None:
+        return rows
+    totals: dict[str, int] = {}
+    totals2: dict[str, int] = {}
+    for r in rows:
+        totals[r.key] = totals.get(r.key, 0) + _weight(metric, r)
+        if then_by:
+            totals2[r.key2] = totals2.get(r.key2, 0) + _weight(metric, r)
+    if top is not None and group_by == "theme":
+        keep = set(sorted(totals, key=lambda k: (-totals[k], k))[:top])
+        rows = [r for r in rows if r.key in keep]
+    if top is not None and then_by == "theme":
+        keep = set(sorted(totals2, key=lambda k: (-totals2[k], k))[:top])
+        rows = [r for r in rows if r.key2 in keep]
+
+    def first(r: _Row):
+        return (0, r.sort, "") if group_by in _TIME_GROUPS else (-totals[r.key], 0, r.label)
+
+    def second(r: _Row):
+        if not then_by:
+            return (0, 0, "")
+        return (0, r.sort2, "") if then_by in _TIME_GROUPS else (-_weight(metric, r), 0, r.label2 or "")
+
+    return sorted(rows, key=lambda r: (first(r), second(r)))
 
 
 # -- the service ---------------------------------------------------------------------------------------------
 def metric(
-    *, workspace, metric: str, filters: MetricFilter | None = None, group_by: str | None = None
+    *,
+    workspace,
+    metric: str,
+    filters: MetricFilter | None = None,
+    group_by: str | None = None,
+    then_by: str | None = None,
+    top_themes: int | None = TOP_THEMES,
 ) -> MetricResult:
-    """One metric of the workspace per group, in one query. Groups with no answers are not listed (an empty
-    selection gives no results). Order: time groups oldest first; themes and other groups by n, largest
-    first (themes: the TOP_THEMES largest)."""
+    """One metric of the workspace per group (and per second group with `then_by`), in one query
+    (theme_share by theme: two). Groups with no answers are not listed (an empty selection gives no
+    results). Order: time groups oldest first; other groups by n, largest first; themes: the `top_themes`
+    largest (None: all)."""
+    filters = filters or MetricFilter()
+    check_choices(metric=metric, group_by=group_by, filters=filters, then_by=then_by)
+    tz = _tz(workspace)
+    rows = _order(
+        metric, _rows(workspace, metric, filters, group_by, then_by, tz), group_by, then_by, top_themes
+    )
+    results = [_result(metric, r.label, r.counts, group2=r.label2, key=r.key, key2=r.key2) for r in rows]
+    return MetricResult(metric=metric, group_by=group_by, results=results, time_zone=str(tz), then_by=then_by)
+
+
+# -- changes -------------------------------------------------------------------------------------------------
+AGAINST = ("previous", "rest")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A group's figure now against its baseline (the previous period, or the rest of the selection),
+    with the difference's 95% interval and the test that decides whether it is a change."""
+
+    group: str
+    key: str | None
+    current: GroupResult
+    baseline: GroupResult
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    test: str
+    significant: bool
+    direction: str  # "up", "down", or "flat" (no significant change)
+
+    def as_dict(self) -> dict:
+        return {
+            "group": self.group,
+            "current": self.current.as_dict(),
+            "baseline": self.baseline.as_dict(),
+            "difference": self.difference,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p_value": self.p_value,
+            "test": self.test,
+            "significant": self.significant,
+            "direction": self.direction,
+        }
+
+
+def _difference(metric: str, before: dict, after: dict) -> significance.Difference:
+    if metric in ("nps", "sentiment"):
+        keys = (
+            ("promoters", "passives", "detractors")
+            if metric == "nps"
+            else ("positive", "neutral", "negative")
+        )
+        return significance.nps_change(
+            stats.nps(*(before[k] for k in keys)), stats.nps(*(after[k] for k in keys))
+        )
+    if metric in ("csat", "theme_share"):
+        return significance.proportion_change(before["good"], before["n"], after["good"], after["n"])
+    if metric in ("ces", "rating"):
+        return significance.mean_change(before["n"], *_mean_var(before), after["n"], *_mean_var(after))
+    return significance.count_change(before["n"], after["n"])
+
+
+def _empty_counts(metric: str, like: dict | None) -> dict:
+    return dict.fromkeys(
+        like
+        or {
+            "n": 0,
+            "good": 0,
+            "promoters": 0,
+            "passives": 0,
+            "detractors": 0,
+            "positive": 0,
+            "neutral": 0,
+            "negative": 0,
+            "total": 0.0,
+            "squares": 0.0,
+        },
+        0,
+    )
+
+
+def compare(
+    *,
+    workspace,
+    metric: str,
+    filters: MetricFilter | None = None,
+    group_by: str | None = None,
+    against: str = "previous",
+) -> list[Change]:
+    """Each group's change: against="previous" compares filters.since…until with the period of the same
+    length just before it (a group present on one side only is compared with an empty one); against="rest"
+    compares each group with everything else in the selection (it needs a group_by, and not for volume).
+    Time groups cannot be compared this way. A change is `significant` when p < 0.05 and neither side is
+    too few (volume: when p < 0.05)."""
     filters = filters or MetricFilter()
     check_choices(metric=metric, group_by=group_by, filters=filters)
+    if against not in AGAINST:
+        raise ServiceError(
+            f"Unknown against {against[:40]!r}; choose one of {', '.join(AGAINST)}.", field="against"
+        )
+    if group_by in _TIME_GROUPS:
+        raise ServiceError(
+            "Changes compare groups, not periods: leave out the time group_by.", field="group_by"
+        )
     tz = _tz(workspace)
-    qs, item = _base(workspace, metric, filters)
-    if group_by is None:  # one aggregate over the selection; nothing selected gives no results
-        row = qs.aggregate(**_aggregates(metric))
-        results = [_result(metric, "all", row)] if row["n"] else []
-        return MetricResult(metric=metric, group_by=None, results=results, time_zone=str(tz))
-    grouped, columns = _grouped(qs, item, group_by, tz)
-    rows = grouped.annotate(**_aggregates(metric))
-    rows = rows.order_by("g") if group_by in _TIME_GROUPS else rows.order_by("-n", *columns)
-    if group_by == "theme":
-        rows = rows[:TOP_THEMES]
-    results = [_result(metric, _label(group_by, row, tz), row) for row in rows]
-    return MetricResult(metric=metric, group_by=group_by, results=results, time_zone=str(tz))
+    pairs: list[tuple[_Row | None, dict, dict]] = []
+    if against == "previous":
+        if not (filters.since and filters.until):
+            raise ServiceError("Comparing with the previous period needs since and until.", field="since")
+        length = filters.until - filters.since
+        before_filters = replace(filters, since=filters.since - length, until=filters.since)
+        now = {r.key: r for r in _rows(workspace, metric, filters, group_by, None, tz)}
+        then = {r.key: r for r in _rows(workspace, metric, before_filters, group_by, None, tz)}
+        share_by_theme = metric == "theme_share" and group_by == "theme"
+        if share_by_theme:  # a theme absent on one side still has that side's read items as denominator
+            n_now = _base(workspace, metric, filters)[0].count()
+            n_then = _base(workspace, metric, before_filters)[0].count()
+        for key in list(now) + [k for k in then if k not in now]:
+            a, b = now.get(key), then.get(key)
+            like = (a or b).counts
+            after = a.counts if a else _empty_counts(metric, like)
+            before = b.counts if b else _empty_counts(metric, like)
+            if share_by_theme:
+                after, before = {**after, "n": n_now}, {**before, "n": n_then}
+            pairs.append((a or b, before, after))
+    else:
+        if group_by is None:
+            raise ServiceError("Comparing with the rest needs a group_by.", field="group_by")
+        if metric == "volume" or (metric == "theme_share" and group_by == "theme"):
+            raise ServiceError(
+                f"{metric} by {group_by} has no 'rest' to compare with; use against=previous.",
+                field="against",
+            )
+        total = _rows(workspace, metric, filters, None, None, tz)
+        if not total:
+            return []
+        overall = total[0].counts
+        for r in _rows(workspace, metric, filters, group_by, None, tz):
+            rest = {k: (overall[k] or 0) - (r.counts[k] or 0) for k in r.counts}
+            pairs.append((r, rest, r.counts))
+    changes = []
+    for row, before, after in pairs:
+        cur = _result(metric, row.label, after, key=row.key)
+        base = _result(metric, row.label, before, key=row.key)
+        diff = _difference(metric, before, after)
+        enough = metric == "volume" or not (cur.too_few or base.too_few)
+        significant = diff.p_value is not None and diff.p_value < significance.ALPHA and enough
+        direction = "flat"
+        if significant and diff.value:
+            direction = "up" if diff.value > 0 else "down"
+        changes.append(
+            Change(
+                row.label,
+                row.key,
+                cur,
+                base,
+                _finite(diff.value),
+                _finite(diff.low),
+                _finite(diff.high),
+                diff.p_value,
+                diff.test,
+                significant,
+                direction,
+            )
+        )
+    changes.sort(key=lambda c: (not c.significant, -abs(c.difference or 0.0), c.group))
+    return changes

@@ -378,6 +378,7 @@ ISOLATION_TESTED: dict[str, str] = {
         "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
     ),
     # --- Metrics API (cxloop/metrics/api.py): the workspace comes from the key; filters never widen it ---
+    "GET /api/v1/metrics/changes": _test("metrics.tests.test_compare", "test_api_changes_and_then_by"),
     "GET /api/v1/metrics": _test(
         "metrics.tests.test_engine", "test_other_workspaces_rows_never_count_even_with_acme_theme_ids"
     ),

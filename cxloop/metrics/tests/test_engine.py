@@ -248,7 +248,7 @@ def test_unknown_choices_are_refused_with_the_list(cast):
     with pytest.raises(ServiceError, match="nps, csat, ces, rating, volume, sentiment"):
         one(cast.workspace, "eNPS")
     with pytest.raises(ServiceError, match="channel, source"):
-        one(cast.workspace, "nps", group_by="day")
+        one(cast.workspace, "nps", group_by="hour")
     with pytest.raises(ServiceError, match="positive, neutral, negative"):
         one(cast.workspace, "nps", MetricFilter(sentiment="angry"))
 
@@ -329,14 +329,24 @@ def test_api_shape(cast, api, acme_key):
         ("2026-01", 100.0, 1, True),
         ("2026-02", -100.0, 1, True),
     ]
-    assert set(body["results"][0]) == {"group", "value", "ci_low", "ci_high", "n", "too_few", "extra"}
+    assert set(body["results"][0]) == {
+        "group",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+        "too_few",
+        "extra",
+        "group2",
+    }
+    assert body["results"][0]["group2"] is None and body["then_by"] is None
     assert api("get", "/api/v1/metrics?metric=volume", key=acme_key).json()["results"][0]["value"] == 3.0
 
 
 def test_api_errors(cast, api, acme_key, make_key):
     problem = assert_problem(api("get", "/api/v1/metrics?metric=happiness", key=acme_key), 400)
     assert "nps, csat, ces, rating, volume, sentiment" in problem["detail"]
-    problem = assert_problem(api("get", "/api/v1/metrics?metric=nps&group_by=day", key=acme_key), 400)
+    problem = assert_problem(api("get", "/api/v1/metrics?metric=nps&group_by=hour", key=acme_key), 400)
     assert "week, month, quarter" in problem["detail"]
     assert_problem(api("get", "/api/v1/metrics", key=acme_key), 422)
     assert_problem(api("get", "/api/v1/metrics?metric=nps&since=yesterday", key=acme_key), 422)
