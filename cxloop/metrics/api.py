@@ -47,6 +47,16 @@ class MetricQuery(Schema):
         )
 
 
+class WeightedQuery(MetricQuery):
+    weight: str | None = Field(
+        None,
+        description=(
+            f"Weight each answer by a customer column ({', '.join(engine.WEIGHTS)}); answers without one are "
+            "left out, volume becomes the value represented, extra has weight_total and n_effective"
+        ),
+    )
+
+
 class GroupOut(Schema):
     group: str = Field(
         ..., description='"all" without group_by; 2026-01 for a month, 2026-Q1, a week\'s Monday'
@@ -72,6 +82,7 @@ class MetricOut(Schema):
     metric: str
     group_by: str | None
     then_by: str | None = None
+    weighted_by: str | None = None
     time_zone: str = Field(..., description="The workspace's time zone, in which weeks/months/quarters start")
     results: list[GroupOut]
 
@@ -83,18 +94,20 @@ class MetricOut(Schema):
     summary="A metric with its confidence intervals, per group",
     description="400 for an unknown metric, group_by or sentiment (the message lists the choices).",
 )
-def get_metric(request, q: Query[MetricQuery]):
+def get_metric(request, q: Query[WeightedQuery]):
     result = engine.metric(
         workspace=request.auth.workspace,
         metric=q.metric,
         filters=q.filters(),
         group_by=q.group_by or None,
         then_by=q.then_by or None,
+        weight=q.weight or None,
     )
     return {
         "metric": result.metric,
         "group_by": result.group_by,
         "then_by": result.then_by,
+        "weighted_by": result.weighted_by,
         "time_zone": result.time_zone,
         "results": [r.as_dict() for r in result.results],
     }

@@ -46,7 +46,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncQuarter, TruncWeek
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth, TruncQuarter, TruncWeek
 
 from cxloop.analysis.models import Enrichment, ThemeMention
 from cxloop.core.exceptions import ServiceError
@@ -73,6 +73,7 @@ GROUPS = (
     "quarter",
 )
 _CUSTOMER_GROUPS = ("segment", "region", "country", "plan")
+WEIGHTS = ("lifetime_value",)  # numeric customer columns a metric can be weighted by
 SENTIMENTS = ("positive", "neutral", "negative")
 _ANSWER_METRICS = ("nps", "csat", "ces", "rating")
 _TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -133,6 +134,7 @@ class MetricResult:
     results: list[GroupResult]
     time_zone: str = "UTC"
     then_by: str | None = None
+    weighted_by: str | None = None
 
 
 # -- validation ----------------------------------------------------------------------------------------------
@@ -286,6 +288,78 @@ def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> 
     return sums
 
 
+def _weighted_aggregates(metric: str, item: str) -> dict:
+    """Sums for a metric weighted by the customer's lifetime value: Σw, Σw² and, per metric, the sums the
+    linearised variance needs (see _weighted_result)."""
+    if metric == "theme_share":
+        raise ServiceError("theme_share cannot be weighted.", field="weight")
+    w = Cast(F(f"{item}customer__lifetime_value"), FloatField())
+    ww = w * w
+
+    def total(expr, when=None):
+        return Coalesce(Sum(expr, filter=when, output_field=FloatField()), Value(0.0))
+
+    aggs = {"n": Count("pk"), "sw": total(w), "sw2": total(ww)}
+    good = None
+    if metric == "nps":
+        good, bad = Q(value__gte=9), Q(value__lt=7)
+    elif metric == "sentiment":
+        good, bad = Q(enrichment__sentiment="positive"), Q(enrichment__sentiment="negative")
+    if good is not None:
+        aggs |= {"swg": total(w, good), "sw2g": total(ww, good), "swb": total(w, bad), "sw2b": total(ww, bad)}
+        return aggs
+    if metric in ("csat", "ces"):
+        top = _aggregates(metric)["good"].filter  # the same top-box condition as the unweighted figure
+        aggs |= {"swg": total(w, top), "sw2g": total(ww, top)}
+    if metric != "volume":
+        value = F("value")
+        aggs |= {"swx": total(w * value), "sw2x": total(ww * value), "sw2x2": total(ww * value * value)}
+    return aggs
+
+
+def _linearised(sw: float, sw2: float, sw2s2: float, sw2s: float, m: float) -> float:
+    """The variance of a weighted mean m = Σws/Σw by linearisation: Σw²(s − m)² / (Σw)²."""
+    return max(0.0, (sw2s2 - 2.0 * m * sw2s + m * m * sw2) / (sw * sw))
+
+
+def _weighted_result(metric: str, label: str, row, **names) -> GroupResult:
+    """A weighted figure: NPS/sentiment and shares are weighted means of a 0/1 or +1/0/−1 score, means of the
+    value; their normal interval comes from the linearised variance, and `too_few` also holds when Kish's
+    effective sample size (Σw)²/Σw² is below MIN_N (a few big customers are a small sample)."""
+    n, sw, sw2 = row["n"], row["sw"] or 0.0, row["sw2"] or 0.0
+    n_eff = (sw * sw / sw2) if sw2 else 0.0
+    extra: dict[str, float | None] = {"weight_total": sw, "n_effective": n_eff}
+    too_few = n < MIN_N or n_eff < MIN_N
+    if metric == "volume":
+        return GroupResult(label, sw, None, None, n, False, extra, **names)
+    if sw <= 0:
+        return GroupResult(label, None, None, None, n, True, extra, **names)
+    z = stats.z_quantile(0.975)
+
+    def est(m: float, var: float, scale: float, lo: float | None, hi: float | None):
+        half = z * math.sqrt(var)
+        low, high = m - half, m + half
+        if lo is not None:
+            low, high = max(lo, low), min(hi, high)
+        return scale * m, scale * low, scale * high
+
+    if metric in ("nps", "sentiment"):
+        m = (row["swg"] - row["swb"]) / sw
+        var = _linearised(sw, sw2, row["sw2g"] + row["sw2b"], row["sw2g"] - row["sw2b"], m)
+        value, low, high = est(m, var, 100.0, -1.0, 1.0)
+    elif metric == "csat":
+        p = row["swg"] / sw
+        value, low, high = est(p, _linearised(sw, sw2, row["sw2g"], row["sw2g"], p), 100.0, 0.0, 1.0)
+    else:  # ces and rating: the weighted mean
+        m = row["swx"] / sw
+        value, low, high = est(m, _linearised(sw, sw2, row["sw2x2"], row["sw2x"], m), 1.0, None, None)
+        if metric == "ces":
+            p = row["swg"] / sw
+            e = est(p, _linearised(sw, sw2, row["sw2g"], row["sw2g"], p), 100.0, 0.0, 1.0)
+            extra |= {"easy": e[0], "easy_ci_low": e[1], "easy_ci_high": e[2]}
+    return GroupResult(label, _finite(value), _finite(low), _finite(high), n, too_few, extra, **names)
+
+
 def _mean_var(row) -> tuple[float | None, float | None]:
     n = row["n"]
     if not n:
@@ -357,6 +431,15 @@ def _label(group_by: str, row, key: str, tz) -> tuple[str, str]:
 
 # -- rows: one query (theme_share by theme: two) -----------------------------------------------------------
 _COUNTS = (
+    "sw",
+    "sw2",
+    "swg",
+    "sw2g",
+    "swb",
+    "sw2b",
+    "swx",
+    "sw2x",
+    "sw2x2",
     "n",
     "promoters",
     "passives",
@@ -381,11 +464,24 @@ class _Row:
     counts: dict
 
 
-def _rows(workspace, metric: str, filters: MetricFilter, group_by: str | None, then_by: str | None, tz):
+def _rows(
+    workspace,
+    metric: str,
+    filters: MetricFilter,
+    group_by: str | None,
+    then_by: str | None,
+    tz,
+    weight: str | None = None,
+):
     """The raw counts and sums per group (no statistics yet), and the selection's total when asked."""
     qs, item = _base(workspace, metric, filters)
+    if weight:  # only answers of customers with a value count in a weighted figure
+        aggregates = _weighted_aggregates(metric, item)
+        qs = qs.filter(**{f"{item}customer__{weight}__isnull": False})
+    else:
+        aggregates = _aggregates(metric, workspace=workspace, theme_id=filters.theme_id)
     if group_by is None:
-        row = qs.aggregate(**_aggregates(metric, workspace=workspace, theme_id=filters.theme_id))
+        row = qs.aggregate(**aggregates)
         return [_Row("all", "all", None, None, 0, 0, row)] if row["n"] else []
     groups = [g for g in (group_by, then_by) if g]
     share_by_theme = metric == "theme_share" and "theme" in groups
@@ -408,11 +504,7 @@ def _rows(workspace, metric: str, filters: MetricFilter, group_by: str | None, t
             }
         raw = [{**r, "n": denominators.get(r[other] if other else None, 0)} for r in raw.order_by()]
     else:
-        raw = (
-            grouped.values(**columns)
-            .annotate(**_aggregates(metric, workspace=workspace, theme_id=filters.theme_id))
-            .order_by()
-        )
+        raw = grouped.values(**columns).annotate(**aggregates).order_by()
     rows = []
     for r in raw:
         label, key = _label(group_by, r, "g", tz)
@@ -466,19 +558,36 @@ def metric(
     group_by: str | None = None,
     then_by: str | None = None,
     top_themes: int | None = TOP_THEMES,
+    weight: str | None = None,
 ) -> MetricResult:
     """One metric of the workspace per group (and per second group with `then_by`), in one query
     (theme_share by theme: two). Groups with no answers are not listed (an empty selection gives no
     results). Order: time groups oldest first; other groups by n, largest first; themes: the `top_themes`
-    largest (None: all)."""
+    largest (None: all).
+
+    `weight="lifetime_value"` weights each answer by its customer's lifetime value (answers without one
+    are left out): volume becomes the value represented, every other figure a weighted mean with the
+    interval of _weighted_result and the effective sample size in `extra`."""
     filters = filters or MetricFilter()
     check_choices(metric=metric, group_by=group_by, filters=filters, then_by=then_by)
+    if weight is not None and weight not in WEIGHTS:
+        raise ServiceError(
+            f"Unknown weight {weight[:40]!r}; choose one of {', '.join(WEIGHTS)} (or leave it out).",
+            field="weight",
+        )
     tz = _tz(workspace)
-    rows = _order(
-        metric, _rows(workspace, metric, filters, group_by, then_by, tz), group_by, then_by, top_themes
+    rows = _rows(workspace, metric, filters, group_by, then_by, tz, weight)
+    rows = _order(metric, rows, group_by, then_by, top_themes)
+    make = _weighted_result if weight else _result
+    results = [make(metric, r.label, r.counts, group2=r.label2, key=r.key, key2=r.key2) for r in rows]
+    return MetricResult(
+        metric=metric,
+        group_by=group_by,
+        results=results,
+        time_zone=str(tz),
+        then_by=then_by,
+        weighted_by=weight,
     )
-    results = [_result(metric, r.label, r.counts, group2=r.label2, key=r.key, key2=r.key2) for r in rows]
-    return MetricResult(metric=metric, group_by=group_by, results=results, time_zone=str(tz), then_by=then_by)
 
 
 # -- changes -------------------------------------------------------------------------------------------------

@@ -266,3 +266,75 @@ def test_api_changes_and_then_by(cast, api, acme_key, other_key):
     r = api("get", "/api/v1/metrics?metric=nps&group_by=month&then_by=channel", key=acme_key).json()
     assert r["then_by"] == "channel" and [x["group2"] for x in r["results"]] == ["chat", "chat"]
     assert api("get", "/api/v1/metrics/changes?metric=nps", key=acme_key).status_code == 400
+
+
+# -- weighting by the customer's lifetime value --------------------------------------------------------------
+def test_weighted_nps_counts_each_answer_by_its_customers_value(cast):
+    ws = cast.workspace
+    big = Customer.objects.create(workspace=ws, lifetime_value=900)
+    small = Customer.objects.create(workspace=ws, lifetime_value=100)
+    nobody = Customer.objects.create(workspace=ws)  # no value: left out of a weighted figure
+    make(ws, ("nps", 0), customer=big)
+    make(ws, ("nps", 10), customer=small)
+    make(ws, ("nps", 10), customer=nobody)
+    [row] = metric(workspace=ws, metric="nps", weight="lifetime_value").results
+    assert row.value == pytest.approx(100 * (100 - 900) / 1000)
+    assert row.n == 2 and row.extra["weight_total"] == pytest.approx(1000.0)
+    assert row.extra["n_effective"] == pytest.approx(1000**2 / (900**2 + 100**2))
+    assert row.too_few
+    [volume] = metric(workspace=ws, metric="volume", weight="lifetime_value").results
+    assert volume.value == pytest.approx(1000.0)
+
+
+def test_equal_weights_give_the_plain_figure_and_the_plug_in_interval(cast):
+    ws = cast.workspace
+    rng = random.Random(3)
+    scores = [rng.randint(0, 10) for _ in range(80)]
+    for v in scores:
+        make(
+            ws,
+            ("nps", v),
+            ("csat", rng.randint(1, 5), 1, 5),
+            customer=Customer.objects.create(workspace=ws, lifetime_value=50),
+        )
+    plain = metric(workspace=ws, metric="nps").results[0]
+    [w] = metric(workspace=ws, metric="nps", weight="lifetime_value").results
+    assert w.value == pytest.approx(plain.value)
+    s = [1 if v >= 9 else -1 if v < 7 else 0 for v in scores]
+    m = sum(s) / len(s)
+    half = 1.959964 * math.sqrt(sum((x - m) ** 2 for x in s) / len(s) ** 2)
+    assert (w.ci_low, w.ci_high) == (
+        pytest.approx(100 * (m - half), abs=1e-3),
+        pytest.approx(100 * (m + half), abs=1e-3),
+    )
+    assert w.extra["n_effective"] == pytest.approx(80.0) and not w.too_few
+    plain_csat = metric(workspace=ws, metric="csat").results[0]
+    assert metric(workspace=ws, metric="csat", weight="lifetime_value").results[0].value == pytest.approx(
+        plain_csat.value
+    )
+
+
+def test_weighted_mean_and_group_by(cast, django_assert_num_queries):
+    ws = cast.workspace
+    gb = Customer.objects.create(workspace=ws, region="North West", lifetime_value=300)
+    de = Customer.objects.create(workspace=ws, region="Bayern", lifetime_value=100)
+    make(ws, ("rating", 5), customer=gb)
+    make(ws, ("rating", 1), customer=gb)
+    make(ws, ("rating", 2), customer=de)
+    with django_assert_num_queries(1):
+        res = metric(workspace=ws, metric="rating", group_by="region", weight="lifetime_value")
+    assert {r.group: r.value for r in res.results} == {"North West": 3.0, "Bayern": 2.0}
+    assert res.weighted_by == "lifetime_value"
+    [all_] = metric(workspace=ws, metric="rating", weight="lifetime_value").results
+    assert all_.value == pytest.approx((300 * 5 + 300 * 1 + 100 * 2) / 700)
+    with pytest.raises(ServiceError, match="lifetime_value"):
+        metric(workspace=ws, metric="nps", weight="age")
+
+
+def test_api_weight(cast, api, acme_key):
+    ws = cast.workspace
+    make(ws, ("nps", 0), customer=Customer.objects.create(workspace=ws, lifetime_value=900))
+    make(ws, ("nps", 10), customer=Customer.objects.create(workspace=ws, lifetime_value=100))
+    body = api("get", "/api/v1/metrics?metric=nps&weight=lifetime_value", key=acme_key).json()
+    assert body["weighted_by"] == "lifetime_value" and body["results"][0]["value"] == pytest.approx(-80.0)
+    assert api("get", "/api/v1/metrics?metric=nps&weight=age", key=acme_key).status_code == 400
