@@ -378,6 +378,22 @@ ISOLATION_TESTED: dict[str, str] = {
         "analysis.tests.test_intents", "test_outsider_sees_and_changes_nothing_of_acme_intents"
     ),
     # --- Metrics API (cxloop/metrics/api.py): the workspace comes from the key; filters never widen it ---
+    "GET /api/v1/targets": _test(
+        "metrics.tests.test_targets", "test_api_keys_of_another_workspace_see_and_change_nothing"
+    ),
+    "POST /api/v1/targets": _test(
+        "metrics.tests.test_targets", "test_api_keys_of_another_workspace_see_and_change_nothing"
+    ),
+    "PUT /api/v1/targets/{int:target_id}": _test(
+        "metrics.tests.test_targets", "test_api_keys_of_another_workspace_see_and_change_nothing"
+    ),
+    "DELETE /api/v1/targets/{int:target_id}": _test(
+        "metrics.tests.test_targets", "test_api_keys_of_another_workspace_see_and_change_nothing"
+    ),
+    "targets": _test("metrics.tests.test_targets", "test_outsider_sees_and_removes_none_of_acme_targets"),
+    "target_delete": _test(
+        "metrics.tests.test_targets", "test_outsider_sees_and_removes_none_of_acme_targets"
+    ),
     "GET /api/v1/metrics/changes": _test("metrics.tests.test_compare", "test_api_changes_and_then_by"),
     "GET /api/v1/metrics": _test(
         "metrics.tests.test_engine", "test_other_workspaces_rows_never_count_even_with_acme_theme_ids"

@@ -1,0 +1,13 @@
+"""Pages of the metrics app: the dashboards (views.py) and key drivers (views_drivers.py)."""
+
+from django.urls import path
+
+urlpatterns: list = []
+
+# Dashboards › Targets (views_targets.py)
+from . import views_targets  # noqa: E402
+
+urlpatterns += [
+    path("dashboards/targets/", views_targets.targets_page, name="targets"),
+    path("dashboards/targets/<int:target_id>/delete/", views_targets.target_delete, name="target_delete"),
+]
