@@ -11,3 +11,11 @@ urlpatterns += [
     path("dashboards/targets/", views_targets.targets_page, name="targets"),
     path("dashboards/targets/<int:target_id>/delete/", views_targets.target_delete, name="target_delete"),
 ]
+
+# Dashboards › Explorer (views_explorer.py)
+from . import views_explorer  # noqa: E402
+
+urlpatterns += [
+    path("dashboards/explorer/", views_explorer.explorer, name="explorer"),
+    path("dashboards/explorer/export/", views_explorer.explorer_export, name="explorer_export"),
+]

@@ -398,4 +398,11 @@ ISOLATION_TESTED: dict[str, str] = {
     "GET /api/v1/metrics": _test(
         "metrics.tests.test_engine", "test_other_workspaces_rows_never_count_even_with_acme_theme_ids"
     ),
-}
+    # Dashboards › Explorer (metrics/views_explorer.py): the page and its CSV/XLSX show the member's own
+    # workspace only, whatever Acme theme ids or values are put in the query
+    "explorer": _test(
+        "metrics.tests.test_explorer", "test_outsider_sees_none_of_acme_figures_page_or_export"
+    ),
+    "explorer_export": _test(
+        "metrics.tests.test_explorer", "test_outsider_sees_none_of_acme_figures_page_or_export"
+    ),}
