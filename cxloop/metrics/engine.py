@@ -5,7 +5,7 @@
 with its interval through the functions of cxloop/metrics/stats.py. No row of feedback is read into Python.
 
 Metrics
-- nps: answers of type nps (0–10): %promoters − %detractors, adjusted-Wald interval (stats.nps).
+- nps: answers of type nps (0–10) but eNPS: %promoters − %detractors, adjusted-Wald interval (stats.nps).
 - csat: answers of type csat: % top-2-box (the top two points of the answer's scale, 1–5 when the answer
   carries none) with a Wilson interval; the mean score with its t interval is in `extra`.
 - ces: answers of type ces: the mean effort score with a t interval; the % "easy" (5–7 on 1–7, the top two
@@ -15,11 +15,21 @@ Metrics
 - volume: the number of feedback items (no interval; never `too_few`).
 - sentiment: the sentiment index of read items (enrichment done, sentiment positive/neutral/negative):
   %positive − %negative, with the adjusted-Wald interval of NPS (the same +1/0/−1 score).
+- theme_share: the % of read items that mention a theme (group_by="theme", or theme_id=…), Wilson interval.
+- enps: employee NPS, the 0–10 answers to the eNPS survey template's question (key "enps"); those answers
+  are left out of nps, which is about customers.
+- response_rate: % of survey invitations sent (and not bounced) whose response was completed, Wilson
+  interval; periods are of the sending time, filters and groups those an invitation has (channel, the
+  customer's columns, time).
 
-Groups: channel, source, touchpoint, segment (the customer's; "" for anonymous items), theme (the
+Weighting: `weight="lifetime_value"` (see metric()). Changes: compare() tests a figure against the previous
+period or the rest of the selection (cxloop/metrics/significance.py).
+
+Groups (and a second one with then_by): channel, source, touchpoint, the customer's segment, region,
+country, plan ("" for anonymous items), theme (the
 TOP_THEMES themes with most counted — not rejected — mentions, each mention's own theme, labelled with its
-path; an item with two themes counts in both), week/month/quarter (truncated in the workspace's time zone,
-labelled 2026-01-05 (the Monday), 2026-01, 2026-Q1).
+path; an item with two themes counts in both), day/week/month/quarter (truncated in the workspace's time
+zone, labelled 2026-01-05 (a week by its Monday), 2026-01, 2026-Q1).
 
 Too few: below MIN_N = 30 answers a group's value and interval are still computed and returned, with
 `too_few` true: callers show them greyed out with the n rather than hiding them, so a reader can see that a
@@ -57,7 +67,7 @@ from . import significance, stats
 MIN_N = 30
 TOP_THEMES = 10
 
-METRICS = ("nps", "csat", "ces", "rating", "volume", "sentiment", "theme_share")
+METRICS = ("nps", "csat", "ces", "rating", "volume", "sentiment", "theme_share", "enps", "response_rate")
 GROUPS = (
     "channel",
     "source",
@@ -75,7 +85,9 @@ GROUPS = (
 _CUSTOMER_GROUPS = ("segment", "region", "country", "plan")
 WEIGHTS = ("lifetime_value",)  # numeric customer columns a metric can be weighted by
 SENTIMENTS = ("positive", "neutral", "negative")
-_ANSWER_METRICS = ("nps", "csat", "ces", "rating")
+_ANSWER_METRICS = ("nps", "csat", "ces", "rating", "enps")
+ENPS_KEY = "enps"  # the question key of the eNPS survey template (cxloop/surveys/library.py)
+_NOT_FOR_INVITATIONS = ("source", "touchpoint", "theme")  # response_rate: invitations have none of these
 _TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 
 
@@ -165,6 +177,11 @@ def check_choices(
         )
     if filters.since and filters.until and filters.since >= filters.until:
         raise ServiceError("since must be before until.", field="since")
+    if metric == "response_rate" and {group_by, then_by} & set(_NOT_FOR_INVITATIONS):
+        raise ServiceError(
+            "The response rate groups by channel, the customer's segment, region, country or plan, or time.",
+            field="group_by",
+        )
     if metric == "theme_share" and filters.theme_id is None and "theme" not in (group_by, then_by):
         raise ServiceError(
             "theme_share is the share of read texts that mention a theme: give a theme_id or group by theme.",
@@ -192,8 +209,16 @@ def _mentioned(workspace, item_ref: str, theme_id: int) -> Exists:
 def _base(workspace, metric: str, filters: MetricFilter):
     """(queryset, prefix to the feedback item's fields) with every filter applied. theme_share's rows are
     the read items, and its theme_id is the numerator's theme, not a filter (see _aggregates)."""
+    if metric == "response_rate":
+        return _invitations(workspace, filters), ""
     if metric in _ANSWER_METRICS:
-        qs = Answer.objects.filter(workspace=workspace, type=metric, value__isnull=False)
+        # eNPS is the 0–10 answer to the eNPS survey's question, kept out of the customers' NPS
+        kind = "nps" if metric == "enps" else metric
+        qs = Answer.objects.filter(workspace=workspace, type=kind, value__isnull=False)
+        if metric == "enps":
+            qs = qs.filter(key=ENPS_KEY)
+        elif metric == "nps":
+            qs = qs.exclude(key=ENPS_KEY)
         item, item_id = "item__", "item_id"  # occurred_at and channel are copied onto Answer (indexed)
     else:
         qs = FeedbackItem.objects.filter(workspace=workspace)
@@ -220,6 +245,31 @@ def _base(workspace, metric: str, filters: MetricFilter):
     if filters.theme_id is not None and metric != "theme_share":
         qs = qs.filter(_mentioned(workspace, item_id, filters.theme_id))
     return qs, item
+
+
+def _invitations(workspace, filters: MetricFilter):
+    """Survey invitations sent and not bounced, with `occurred_at` = when sent (so periods and time groups
+    work as for feedback); channel is the invitation's (email or sms)."""
+    from cxloop.outreach.models import Invitation
+
+    if filters.source or filters.touchpoint or filters.sentiment or filters.theme_id is not None:
+        raise ServiceError(
+            "The response rate is of invitations: filter it by period, channel or the customer's segment, "
+            "region, country or plan.",
+            field="metric",
+        )
+    qs = Invitation.objects.filter(workspace=workspace, sent_at__isnull=False, bounced_at__isnull=True)
+    qs = qs.annotate(occurred_at=F("sent_at"))
+    if filters.since:
+        qs = qs.filter(occurred_at__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(occurred_at__lt=filters.until)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    for column in _CUSTOMER_GROUPS:
+        if getattr(filters, column):
+            qs = qs.filter(**{f"customer__{column}": getattr(filters, column)})
+    return qs
 
 
 def _group_columns(qs, item: str, group_by: str, tz, key: str):
@@ -250,7 +300,9 @@ def _group_columns(qs, item: str, group_by: str, tz, key: str):
 
 def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> dict:
     value = F("value")
-    if metric == "nps":
+    if metric == "response_rate":
+        return {"n": Count("pk"), "good": Count("pk", filter=Q(response__status="completed"))}
+    if metric in ("nps", "enps"):
         return {
             "n": Count("pk"),
             "promoters": Count("pk", filter=Q(value__gte=9)),
@@ -291,8 +343,8 @@ def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> 
 def _weighted_aggregates(metric: str, item: str) -> dict:
     """Sums for a metric weighted by the customer's lifetime value: Σw, Σw² and, per metric, the sums the
     linearised variance needs (see _weighted_result)."""
-    if metric == "theme_share":
-        raise ServiceError("theme_share cannot be weighted.", field="weight")
+    if metric in ("theme_share", "response_rate"):
+        raise ServiceError(f"{metric} cannot be weighted.", field="weight")
     w = Cast(F(f"{item}customer__lifetime_value"), FloatField())
     ww = w * w
 
@@ -301,7 +353,7 @@ def _weighted_aggregates(metric: str, item: str) -> dict:
 
     aggs = {"n": Count("pk"), "sw": total(w), "sw2": total(ww)}
     good = None
-    if metric == "nps":
+    if metric in ("nps", "enps"):
         good, bad = Q(value__gte=9), Q(value__lt=7)
     elif metric == "sentiment":
         good, bad = Q(enrichment__sentiment="positive"), Q(enrichment__sentiment="negative")
@@ -343,7 +395,7 @@ def _weighted_result(metric: str, label: str, row, **names) -> GroupResult:
             low, high = max(lo, low), min(hi, high)
         return scale * m, scale * low, scale * high
 
-    if metric in ("nps", "sentiment"):
+    if metric in ("nps", "enps", "sentiment"):
         m = (row["swg"] - row["swb"]) / sw
         var = _linearised(sw, sw2, row["sw2g"] + row["sw2b"], row["sw2g"] - row["sw2b"], m)
         value, low, high = est(m, var, 100.0, -1.0, 1.0)
@@ -387,7 +439,7 @@ def _result(metric: str, label: str, row, **names) -> GroupResult:
     extra: dict[str, float | None] = {}
     if metric == "volume":
         return GroupResult(label, float(n), None, None, n, False, **names)
-    if metric == "nps":
+    if metric in ("nps", "enps"):
         est = stats.nps(row["promoters"], row["passives"], row["detractors"])
         extra = {"promoters": est.promoter_share, "detractors": est.detractor_share}
     elif metric == "sentiment":
@@ -396,6 +448,9 @@ def _result(metric: str, label: str, row, **names) -> GroupResult:
     elif metric == "theme_share":
         est = stats.wilson(row["good"], n).scaled(100.0)
         extra = {"items": float(row["good"])}
+    elif metric == "response_rate":
+        est = stats.wilson(row["good"], n).scaled(100.0)
+        extra = {"answered": float(row["good"])}
     elif metric == "csat":
         est = stats.wilson(row["good"], n).scaled(100.0)
         mean = _mean(row)
@@ -627,16 +682,16 @@ class Change:
 
 
 def _difference(metric: str, before: dict, after: dict) -> significance.Difference:
-    if metric in ("nps", "sentiment"):
+    if metric in ("nps", "enps", "sentiment"):
         keys = (
             ("promoters", "passives", "detractors")
-            if metric == "nps"
+            if metric != "sentiment"
             else ("positive", "neutral", "negative")
         )
         return significance.nps_change(
             stats.nps(*(before[k] for k in keys)), stats.nps(*(after[k] for k in keys))
         )
-    if metric in ("csat", "theme_share"):
+    if metric in ("csat", "theme_share", "response_rate"):
         return significance.proportion_change(before["good"], before["n"], after["good"], after["n"])
     if metric in ("ces", "rating"):
         return significance.mean_change(before["n"], *_mean_var(before), after["n"], *_mean_var(after))

@@ -31,6 +31,8 @@ TARGET_METRICS = {  # metric → (label, lowest, highest) of the figure a target
     "ces": ("CES, mean ease (1–7)", 1.0, 7.0),
     "rating": ("Star rating, mean", 0.0, 10.0),
     "sentiment": ("Sentiment index", -100.0, 100.0),
+    "enps": ("eNPS", -100.0, 100.0),
+    "response_rate": ("Response rate, %", 0.0, 100.0),
 }
 FILTER_KEYS = ("channel", "source", "touchpoint", "segment", "region", "country", "plan")
 MAX_TARGETS = 50
@@ -80,9 +82,9 @@ def period_window(period: str, now: datetime, tz) -> tuple[datetime, datetime]:
 def _fmt(metric: str, value: float | None) -> str:
     if value is None:
         return "–"
-    if metric in ("nps", "sentiment"):
+    if metric in ("nps", "enps", "sentiment"):
         return f"{value:+.0f}"
-    if metric == "csat":
+    if metric in ("csat", "response_rate"):
         return f"{value:.0f}%"
     return f"{value:.2f}"
 

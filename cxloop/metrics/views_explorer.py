@@ -40,6 +40,8 @@ METRIC_LABELS = {
     "volume": "Volume",
     "sentiment": "Sentiment index",
     "theme_share": "Theme share (% of read texts)",
+    "enps": "eNPS (employees)",
+    "response_rate": "Response rate (% of invitations)",
 }
 GROUP_LABELS = {
     "channel": "Channel",
@@ -64,8 +66,8 @@ PERIODS = (
     ("custom", "Custom dates"),
 )
 DEFAULTS = {"metric": "nps", "group_by": "month", "period": "12m"}  # a first visit, without a query
-SIGNED = ("nps", "sentiment")  # −100…100
-PERCENT = ("csat", "theme_share")  # 0…100
+SIGNED = ("nps", "enps", "sentiment")  # −100…100
+PERCENT = ("csat", "theme_share", "response_rate")  # 0…100
 MAX_TEXT = 200  # characters of a free-text filter
 MAX_TABLE_ROWS = 500  # rows shown on the page (the export has them all)
 MAX_CHARTS = 6  # small multiples when there are two groups
@@ -324,7 +326,9 @@ def period_of(group: str, label: str) -> tuple[date, date] | None:
 def inbox_url(selection: Selection, row, theme_ids: dict[str, int]) -> str | None:
     """The Inbox with the selection's filters and the row's groups as filters (row None: the whole
     selection); None when a group cannot be a filter there (an empty segment, a country or plan, an unknown
-    theme, an unreadable period)."""
+    theme, an unreadable period; the response rate, which counts invitations, not feedback)."""
+    if selection.metric == "response_rate":
+        return None
     params: dict[str, str] = {
         name: value for name, value in selection.texts.items() if value and name != "theme"
     }

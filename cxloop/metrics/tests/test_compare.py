@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from scipy import stats as sp
@@ -338,3 +338,75 @@ def test_api_weight(cast, api, acme_key):
     body = api("get", "/api/v1/metrics?metric=nps&weight=lifetime_value", key=acme_key).json()
     assert body["weighted_by"] == "lifetime_value" and body["results"][0]["value"] == pytest.approx(-80.0)
     assert api("get", "/api/v1/metrics?metric=nps&weight=age", key=acme_key).status_code == 400
+
+
+# -- eNPS and the response rate ------------------------------------------------------------------------------
+def test_enps_is_the_enps_question_and_stays_out_of_customer_nps(cast):
+    from cxloop.feedback.models import Answer
+
+    ws = cast.workspace
+    make(ws, ("nps", 10))
+    staff = make(ws, ("nps", 0))
+    Answer.objects.filter(item=staff).update(key="enps")  # the eNPS template's question key
+    assert [(r.value, r.n) for r in metric(workspace=ws, metric="nps").results] == [(100.0, 1)]
+    assert [(r.value, r.n) for r in metric(workspace=ws, metric="enps").results] == [(-100.0, 1)]
+
+
+def _invite(ws, survey, customer, *, at, channel="email", completed=False, bounced=False):
+    import secrets
+
+    from cxloop.outreach.models import Invitation
+    from cxloop.surveys.models import Response
+
+    response = None
+    if completed is not None:
+        response = Response.objects.create(
+            workspace=ws,
+            survey=survey,
+            token=secrets.token_hex(16),
+            status=Response.Status.COMPLETED if completed else Response.Status.PARTIAL,
+        )
+    return Invitation.objects.create(
+        workspace=ws,
+        survey=survey,
+        customer=customer,
+        channel=channel,
+        address="x@example.com",
+        token_nonce=secrets.token_hex(8),
+        token_hash=secrets.token_hex(32),
+        sent_at=at,
+        expires_at=at + timedelta(days=30),
+        bounced_at=at if bounced else None,
+        response=response,
+    )
+
+
+def test_response_rate_counts_completed_responses_of_delivered_invitations(cast, django_assert_num_queries):
+    from cxloop.surveys.services import survey_create
+
+    ws = cast.workspace
+    survey = survey_create(workspace=ws, actor=None, name="Post-delivery")
+    nw = Customer.objects.create(workspace=ws, region="North West")
+    south = Customer.objects.create(workspace=ws, region="South")
+    for i in range(10):
+        _invite(ws, survey, nw, at=IN_MARCH, completed=i < 3)  # 3 of 10
+    for i in range(4):
+        _invite(ws, survey, south, at=IN_APRIL, channel="sms", completed=i < 2 if i < 3 else None)
+    _invite(ws, survey, south, at=IN_APRIL, bounced=True, completed=None)  # bounced: not delivered
+    [all_] = metric(workspace=ws, metric="response_rate").results
+    assert (all_.n, all_.extra["answered"]) == (14, 5.0)
+    w = stats.wilson(5, 14)
+    assert all_.value == pytest.approx(100 * 5 / 14) and all_.ci_low == pytest.approx(100 * w.low)
+    with django_assert_num_queries(1):
+        by = metric(workspace=ws, metric="response_rate", group_by="month", then_by="channel").results
+    assert [(r.group, r.group2, r.n) for r in by] == [("2026-03", "email", 10), ("2026-04", "sms", 4)]
+    nw_only = metric(workspace=ws, metric="response_rate", filters=MetricFilter(region="North West"))
+    assert nw_only.results[0].value == pytest.approx(30.0)
+    with pytest.raises(ServiceError, match="invitations"):
+        metric(workspace=ws, metric="response_rate", filters=MetricFilter(touchpoint="delivery"))
+    with pytest.raises(ServiceError, match="groups by channel"):
+        metric(workspace=ws, metric="response_rate", group_by="theme")
+    other_survey = survey_create(workspace=cast.other_workspace, actor=None, name="Theirs")
+    theirs = Customer.objects.create(workspace=cast.other_workspace)
+    _invite(cast.other_workspace, other_survey, theirs, at=IN_MARCH, completed=True)
+    assert metric(workspace=ws, metric="response_rate").results[0].n == 14
