@@ -26,6 +26,13 @@ class FeedbackFilter:
     q: str | None = None
     score_min: float | None = None
     score_max: float | None = None
+    # drill-down filters (the dashboards link here with them)
+    touchpoint: str | None = None
+    segment: str | None = None  # the customer's
+    region: str | None = None  # the customer's
+    theme_id: int | None = None  # a counted (not rejected) mention of the theme or one of its sub-themes
+    sentiment: str | None = None  # the reading's: negative, neutral, positive
+    answer: str | None = None  # an answer of this type (one of SCORE_TYPES); score_min/max then apply to it
 
 
 def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) -> QuerySet[FeedbackItem]:
@@ -47,10 +54,28 @@ def feedback_queryset(*, workspace, filters: FeedbackFilter = FeedbackFilter()) 
         qs = qs.filter(text="")
     if f.q:
         qs = qs.filter(text__icontains=f.q)
-    if f.score_min is not None or f.score_max is not None:
+    if f.touchpoint:
+        qs = qs.filter(touchpoint=f.touchpoint)
+    if f.segment:
+        qs = qs.filter(customer__segment=f.segment)
+    if f.region:
+        qs = qs.filter(customer__region=f.region)
+    if f.sentiment:
+        qs = qs.filter(enrichment__sentiment=f.sentiment)
+    if f.theme_id is not None:
+        from cxloop.analysis.models import ThemeMention
+
+        mentioned = (
+            ThemeMention.objects.filter(item=OuterRef("pk"), workspace=workspace)
+            .exclude(status=ThemeMention.Status.REJECTED)
+            .filter(Q(theme_id=f.theme_id) | Q(theme__parent_id=f.theme_id))
+        )
+        qs = qs.filter(Exists(mentioned))
+    if f.score_min is not None or f.score_max is not None or f.answer:
         # EXISTS per item (not IN over every matching answer): walking items newest first, the page fills
         # after a few dozen checks on the answers' (item, key) index, whatever the store's size.
-        scores = Answer.objects.filter(item=OuterRef("pk"), type__in=SCORE_TYPES)
+        types = [f.answer] if f.answer else SCORE_TYPES
+        scores = Answer.objects.filter(item=OuterRef("pk"), type__in=types, value__isnull=False)
         if f.score_min is not None:
             scores = scores.filter(value__gte=f.score_min)
         if f.score_max is not None:

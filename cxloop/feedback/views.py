@@ -36,8 +36,18 @@ def _float(value: str | None) -> float | None:
         return None
 
 
+def _text(params, name: str, limit: int = 100) -> str | None:
+    return (params.get(name) or "").strip()[:limit] or None
+
+
+SENTIMENTS = ("negative", "neutral", "positive")
+ANSWER_CHOICES = [(t, t.upper() if t != "rating" else "Rating") for t in selectors.SCORE_TYPES]
+
+
 def parse_filters(params) -> selectors.FeedbackFilter:
     channel = params.get("channel") or None
+    sentiment = params.get("sentiment") or None
+    answer = params.get("answer") or None
     return selectors.FeedbackFilter(
         channel=channel if channel in Channel.values else None,
         source=(params.get("source") or "").strip() or None,
@@ -47,7 +57,60 @@ def parse_filters(params) -> selectors.FeedbackFilter:
         score_min=_float(params.get("score_min")),
         score_max=_float(params.get("score_max")),
         has_text={"yes": True, "no": False}.get(params.get("has_text", "")),
+        touchpoint=_text(params, "touchpoint"),
+        segment=_text(params, "segment"),
+        region=_text(params, "region"),
+        theme_id=_theme_id(params.get("theme")),
+        sentiment=sentiment if sentiment in SENTIMENTS else None,
+        answer=answer if answer in selectors.SCORE_TYPES else None,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Chip:
+    """An active drill-down filter, shown above the list with a link that drops it."""
+
+    label: str
+    remove_url: str
+
+
+def drilldown_chips(request, filters: selectors.FeedbackFilter) -> list[Chip]:
+    """What narrows the list, each with a link to the same list without it (a dashboard's link often sets
+    several filters at once: the chips tell the user why the list is short)."""
+    from cxloop.analysis.selectors import theme_get
+
+    def without(*names: str) -> str:
+        query = request.GET.copy()
+        for name in (*names, "cursor"):
+            query.pop(name, None)
+        return "?" + query.urlencode()
+
+    f, params = filters, request.GET
+    shown = [
+        ("channel", "Channel", f.channel and Channel(f.channel).label),
+        ("source", "Source", f.source),
+        ("since", "From", f.since and params.get("since")),
+        ("until", "To", f.until and params.get("until")),
+        ("touchpoint", "Touchpoint", f.touchpoint),
+        ("segment", "Segment", f.segment),
+        ("region", "Region", f.region),
+        ("sentiment", "Sentiment", f.sentiment),
+    ]
+    chips = [Chip(f"{label}: {value}", without(name)) for name, label, value in shown if value]
+    if filters.theme_id is not None:
+        theme = theme_get(workspace=request.workspace, theme_id=filters.theme_id)
+        chips.append(Chip(f"Theme: {theme.path if theme else 'unknown theme'}", without("theme")))
+    low, high = filters.score_min, filters.score_max
+    if filters.answer or low is not None or high is not None:
+        kind = filters.answer.upper() if filters.answer else "Any score"
+        if low is not None and high is not None:
+            span = f"{low:g} to {high:g}"
+        elif low is not None or high is not None:
+            span = f"≥ {low:g}" if low is not None else f"≤ {high:g}"
+        else:
+            span = "answered"
+        chips.append(Chip(f"{kind} {span}", without("answer", "score_min", "score_max")))
+    return chips
 
 
 def _int(value: str | None) -> int | None:
@@ -55,6 +118,12 @@ def _int(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def _theme_id(value: str | None) -> int | None:
+    """A theme id; one no database could hold matches nothing (0) rather than failing the query."""
+    number = _int(value)
+    return None if number is None else number if 0 < number < 2**31 else 0
 
 
 @workspace_view(Perm.VIEW_DATA)
@@ -79,11 +148,14 @@ def inbox(request):
         "filter_query": query.urlencode(),
         "f": request.GET,
         "channels": Channel.choices,
+        "answer_types": ANSWER_CHOICES,
+        "sentiments": SENTIMENTS,
         "sources": selectors.sources(workspace=request.workspace),
         "error": error,
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "feedback/_rows.html", context)
+    context["chips"] = drilldown_chips(request, filters)
     return render(request, "feedback/inbox.html", context)
 
 
@@ -119,11 +191,14 @@ def _inbox_by_meaning(request, filters: selectors.FeedbackFilter, *, like: int |
         "next_cursor": None,
         "f": request.GET,
         "channels": Channel.choices,
+        "answer_types": ANSWER_CHOICES,
+        "sentiments": SENTIMENTS,
         "sources": selectors.sources(workspace=request.workspace),
         "error": error,
         "by_meaning": True,
         "like_item": like_item,
         "reason": reason,
+        "chips": drilldown_chips(request, filters),
     }
     return render(request, "feedback/inbox.html", context)
 

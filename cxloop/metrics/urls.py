@@ -19,3 +19,8 @@ urlpatterns += [
     path("dashboards/explorer/", views_explorer.explorer, name="explorer"),
     path("dashboards/explorer/export/", views_explorer.explorer_export, name="explorer_export"),
 ]
+
+# Dashboards › Overview (views.py)
+from . import views  # noqa: E402
+
+urlpatterns += [path("dashboards/", views.overview, name="dashboards")]

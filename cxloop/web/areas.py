@@ -47,8 +47,11 @@ AREAS = [
     Area(
         "dashboards",
         "Dashboards",
-        "Scores with confidence intervals by segment, channel and touchpoint.",
+        "The CX overview: NPS, CSAT and CES with confidence intervals and their changes, volume by channel, "
+        "sentiment by touchpoint, NPS by region, rising themes and the latest verbatims, each linked to the "
+        "feedback behind it.",
         "issue #7",
+        ready=True,
     ),
     Area("cases", "Cases", "Rules that turn signals into cases with an owner and a deadline.", "issue #8"),
     Area(

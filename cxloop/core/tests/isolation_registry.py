@@ -71,7 +71,6 @@ ISOLATION_TESTED: dict[str, str] = {
     "audit_log": _test("accounts.tests.test_audit_page", "test_outsider_sees_none_of_acmes_events"),
     # --- Web shell (cxloop/web/urls.py) ---
     "home": _test("web.tests.test_shell", "test_outsider_home_is_about_their_own_workspace"),
-    "area_dashboards": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_cases": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     "area_journeys": _test("web.tests.test_shell", "test_outsider_area_pages_show_nothing_of_acme"),
     # --- Incoming webhooks and file imports (cxloop/feedback/urls.py, cxloop/feedback/api.py) ---
@@ -405,4 +404,7 @@ ISOLATION_TESTED: dict[str, str] = {
     ),
     "explorer_export": _test(
         "metrics.tests.test_explorer", "test_outsider_sees_none_of_acme_figures_page_or_export"
-    ),}
+    ),    # Dashboards › Overview (metrics/views.py): every figure, link and verbatim is the member's own
+    # workspace's; Acme's filter values in the query change nothing
+    "dashboards": _test("metrics.tests.test_overview", "test_outsider_sees_none_of_acmes_numbers"),
+}
