@@ -7,6 +7,7 @@ output depends only on the input (same data, same bytes), and every text is esca
 
 Kinds: bar_chart (a distribution), hbar_chart (labelled horizontal bars: choices, matrix rows, a funnel),
 line_chart (a trend with a shaded confidence band), stacked_bar_chart (e.g. completed vs partial per week).
+quadrant_chart: labelled points split into four named quadrants (the key-driver matrix).
 """
 
 from __future__ import annotations
@@ -445,3 +446,164 @@ def stacked_bar_chart(
         repr((list(categories), [(n, list(v)) for n, v in series])),
     )
     return Chart(svg=svg, title=title, headers=["Period", *(s[0] for s in series), "Total"], rows=rows)
+
+
+# -- quadrant chart: a scatter of labelled points split into four quadrants (the key-driver matrix) ---------
+@dataclass(frozen=True)
+class ScatterPoint:
+    label: str
+    x: float
+    y: float | None
+    low: float | None = None  # an interval of y, drawn as a whisker
+    high: float | None = None
+    extra: tuple[str, ...] = ()  # more table cells
+
+
+def _padded_range(values: Sequence[float]) -> tuple[float, float]:
+    """A round range around the values (a small margin, ends on the grid's steps)."""
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    pad = (hi - lo) * 0.05
+    step = _nice_step((hi - lo + 2 * pad) / 6)
+    return math.floor((lo - pad) / step) * step, math.ceil((hi + pad) / step) * step
+
+
+def quadrant_chart(
+    title: str,
+    points: Sequence[ScatterPoint],
+    *,
+    x_split: float,
+    y_split: float,
+    x_label: str = "x",
+    y_label: str = "y",
+    corners: tuple[str, str, str, str] = ("", "", "", ""),
+    desc: str = "",
+    headers: Sequence[str] | None = None,
+    x_range: tuple[float, float] | None = None,
+    y_range: tuple[float, float] | None = None,
+    decimals: int = 1,
+    width: int = 640,
+    height: int = 400,
+) -> Chart:
+    """Labelled points on two axes, split by a dashed line at `x_split` and one at `y_split` into four
+    quadrants named by `corners` (top left, top right, bottom left, bottom right). A point's y interval, if
+    it has one, is a whisker. Labels are placed beside their points and moved down when they would overlap
+    one placed before (in the order given). Points without a y are listed in the table only."""
+    left, right, top, bottom = 52, 16, 16, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    shown = [p for p in points if p.y is not None]
+    if x_range is None:
+        x_range = (0.0, _nice_max(max([x_split, *(p.x for p in shown)], default=1.0) * 1.05))
+    if y_range is None:
+        ys = [v for p in shown for v in (p.y, p.low, p.high) if v is not None]
+        y_range = _padded_range([*ys, y_split])
+    xlo, xhi = x_range
+    ylo, yhi = y_range
+    xspan, yspan = (xhi - xlo) or 1.0, (yhi - ylo) or 1.0
+
+    def px(v: float) -> float:
+        return left + plot_w * (min(max(v, xlo), xhi) - xlo) / xspan
+
+    def py(v: float) -> float:
+        return top + plot_h - plot_h * (min(max(v, ylo), yhi) - ylo) / yspan
+
+    body: list[str] = []
+    for tick in _ticks(ylo, yhi):
+        y = py(tick)
+        body.append(f'<line x1="{left}" y1="{_c(y)}" x2="{width - right}" y2="{_c(y)}" stroke="{GRID}"/>')
+        body.append(
+            _text(left - 6, y + 4, num(tick, _tick_decimals(ylo, yhi)), anchor="end", size=10, fill=MUTED)
+        )
+    for tick in _ticks(xlo, xhi):
+        x = px(tick)
+        body.append(f'<line x1="{_c(x)}" y1="{top}" x2="{_c(x)}" y2="{top + plot_h}" stroke="{GRID}"/>')
+        body.append(
+            _text(
+                x,
+                top + plot_h + 14,
+                num(tick, _tick_decimals(xlo, xhi)),
+                anchor="middle",
+                size=10,
+                fill=MUTED,
+            )
+        )
+    body.append(
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="{MUTED}"/>'
+    )
+    sx, sy = px(x_split), py(y_split)
+    body.append(
+        f'<path d="M{_c(sx)} {top}V{top + plot_h}M{left} {_c(sy)}H{width - right}" stroke="{MUTED}" '
+        'stroke-width="1.5" stroke-dasharray="5 4" fill="none"/>'
+    )
+    tl, tr, bl, br = corners
+    for text, x, y, anchor in (
+        (tl, left + 6, top + 14, "start"),
+        (tr, width - right - 6, top + 14, "end"),
+        (bl, left + 6, top + plot_h - 6, "start"),
+        (br, width - right - 6, top + plot_h - 6, "end"),
+    ):
+        if text:
+            body.append(_text(x, y, text, anchor=anchor, size=11, fill=MUTED, bold=True))
+    body.append(_text(left + plot_w / 2, height - 6, x_label, anchor="middle", size=11))
+    body.append(
+        f'<text x="14" y="{_c(top + plot_h / 2)}" text-anchor="middle" font-size="11" fill="{INK}" '
+        f'transform="rotate(-90 14 {_c(top + plot_h / 2)})">{esc(y_label)}</text>'
+    )
+    placed: list[tuple[float, float, float, float]] = []  # label boxes: x0, y0, x1, y1
+    for i, p in enumerate(shown):
+        x, y = px(p.x), py(p.y)
+        color = PALETTE[i % len(PALETTE)]
+        if p.low is not None and p.high is not None:
+            body.append(
+                f'<line x1="{_c(x)}" y1="{_c(py(p.low))}" x2="{_c(x)}" y2="{_c(py(p.high))}" '
+                f'stroke="{color}" stroke-opacity="0.45" stroke-width="2"/>'
+            )
+        tip = f"{p.label}: {x_label} {num(p.x, decimals)}, {y_label} {num(p.y, decimals)}" + (
+            f" (95% CI {num(p.low, decimals)} to {num(p.high, decimals)})" if p.low is not None else ""
+        )
+        body.append(
+            f'<circle cx="{_c(x)}" cy="{_c(y)}" r="5" fill="{color}"><title>{esc(tip)}</title></circle>'
+        )
+        label = _clip(p.label, 22)
+        w = 6.2 * len(label)
+        at_right = x + 8 + w <= width - right
+        x0 = x + 8 if at_right else x - 8 - w
+        ly = y + 4
+        for _ in range(12):  # move down (then up) past the labels already placed
+            box = (x0, ly - 10, x0 + w, ly + 2)
+            if not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3] for b in placed):
+                break
+            ly += 12
+            if ly > top + plot_h:
+                ly = y - 10
+        placed.append((x0, ly - 10, x0 + w, ly + 2))
+        body.append(
+            _text(x + 8 if at_right else x - 8, ly, label, anchor="start" if at_right else "end", size=11)
+        )
+    if not desc:
+        desc = (
+            f"{y_label} against {x_label}, split at {num(x_split, decimals)} and {num(y_split, decimals)}: "
+            + "; ".join(f"{p.label} ({num(p.x, decimals)}, {num(p.y, decimals)})" for p in points)
+        )
+    rows = [
+        [
+            p.label,
+            num(p.x, decimals),
+            num(p.y, decimals),
+            f"{num(p.low, decimals)} to {num(p.high, decimals)}" if p.low is not None else "–",
+            *p.extra,
+        ]
+        for p in points
+    ]
+    svg = _svg(
+        "quadrant",
+        title,
+        desc,
+        width,
+        height,
+        body,
+        repr((list(points), x_split, y_split, x_label, y_label, corners)),
+    )
+    headers = list(headers) if headers else ["Point", x_label, y_label, "95% CI"]
+    return Chart(svg=svg, title=title, headers=headers, rows=rows)

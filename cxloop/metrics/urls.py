@@ -24,3 +24,8 @@ urlpatterns += [
 from . import views  # noqa: E402
 
 urlpatterns += [path("dashboards/", views.overview, name="dashboards")]
+
+# Dashboards › Key drivers (views_drivers.py)
+from . import views_drivers  # noqa: E402
+
+urlpatterns += [path("dashboards/drivers/", views_drivers.drivers, name="drivers")]

@@ -407,4 +407,10 @@ ISOLATION_TESTED: dict[str, str] = {
     ),    # Dashboards › Overview (metrics/views.py): every figure, link and verbatim is the member's own
     # workspace's; Acme's filter values in the query change nothing
     "dashboards": _test("metrics.tests.test_overview", "test_outsider_sees_none_of_acmes_numbers"),
+    # Key drivers (metrics/api_drivers.py, metrics/views_drivers.py): another workspace's key or member gets
+    # its own (empty) analysis, whatever Acme theme ids it filters by
+    "GET /api/v1/drivers": _test(
+        "metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"
+    ),
+    "drivers": _test("metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"),
 }

@@ -35,6 +35,13 @@ def every_chart(label: str = "Label") -> list[charts.Chart]:
         charts.stacked_bar_chart(
             f"Stack {label}", [label, "w2"], [("Completed", [3, 4]), ("Partial", [1, 0])]
         ),
+        charts.quadrant_chart(
+            f"Quadrants {label}",
+            [charts.ScatterPoint(label, 40, -10, -20, 0), charts.ScatterPoint("b", 10, 30)],
+            x_split=25,
+            y_split=10,
+            corners=("Maintain", "Keep", "Low priority", "Fix now"),
+        ),
     ]
 
 
@@ -130,5 +137,44 @@ def test_empty_charts_still_render():
         charts.hbar_chart("Nothing", []),
         charts.line_chart("Nothing", []),
         charts.stacked_bar_chart("Nothing", [], []),
+        charts.quadrant_chart("Nothing", [], x_split=0, y_split=0),
     ):
         parse(chart)
+
+
+def test_quadrant_chart_places_points_by_value_with_split_lines_corner_labels_and_a_table():
+    points = [
+        charts.ScatterPoint("Delivery", 60, -20, -30, -10, extra=("120",)),
+        charts.ScatterPoint("Price", 10, 40, extra=("80",)),
+        charts.ScatterPoint("Support", 60.5, -19.5, extra=("50",)),  # right beside Delivery
+        charts.ScatterPoint("No figure", 5, None, extra=("3",)),
+    ]
+    chart = charts.quadrant_chart(
+        "Driver matrix",
+        points,
+        x_split=30,
+        y_split=0,
+        x_label="Importance (%)",
+        y_label="NPS",
+        corners=("Maintain", "Keep", "Low priority", "Fix now"),
+        headers=["Driver", "Importance (%)", "NPS", "95% CI", "Items"],
+    )
+    root = parse(chart)
+    circles = {c.find(f"{SVG}title").text.split(":")[0]: c for c in root.iter(f"{SVG}circle")}
+    assert set(circles) == {"Delivery", "Price", "Support"}  # a point without a y is only in the table
+    cx = {k: float(c.get("cx")) for k, c in circles.items()}
+    cy = {k: float(c.get("cy")) for k, c in circles.items()}
+    assert cx["Delivery"] > cx["Price"] and cy["Delivery"] > cy["Price"]  # higher y is higher up
+    texts = {t.text: t for t in root.iter(f"{SVG}text")}
+    for corner in ("Maintain", "Keep", "Low priority", "Fix now"):
+        assert corner in texts
+    assert abs(float(texts["Delivery"].get("y")) - float(texts["Support"].get("y"))) >= 12  # not on top
+    dashed = [el for el in root.iter(f"{SVG}path") if el.get("stroke-dasharray")]
+    assert len(dashed) == 1
+    whiskers = [el for el in root.iter(f"{SVG}line") if el.get("stroke-opacity") == "0.45"]
+    assert len(whiskers) == 1  # Delivery's interval
+    table = _Table()
+    table.feed(chart.table_html())
+    assert table.cells[:5] == ["Driver", "Importance (%)", "NPS", "95% CI", "Items"]
+    assert table.cells[5:10] == ["Delivery", "60.0", "-20.0", "-30.0 to -10.0", "120"]
+    assert table.cells[-5:] == ["No figure", "5.0", "–", "–", "3"]
