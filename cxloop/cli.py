@@ -274,6 +274,9 @@ def cmd_worker(args) -> None:
     _require_migrated()
     from django.core.management import call_command
 
+    from cxloop.metrics.tasks import ensure_tick
+
+    ensure_tick()  # the scheduler of metric alerts and reports (cxloop/metrics/tasks.py)
     call_command("db_worker", queue_name="*", interval=args.interval, reload=False, startup_delay=False)
 
 

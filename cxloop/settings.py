@@ -181,6 +181,7 @@ INSTALLED_APPS = [
     "cxloop.metrics",
     "cxloop.loop",
     "cxloop.widget",
+    "cxloop.notifications",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cxloop.accounts.context_processors.workspace",
                 "cxloop.web.context_processors.navigation",
+                "cxloop.notifications.context_processors.unread_notifications",
             ],
         },
     },

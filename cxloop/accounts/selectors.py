@@ -12,8 +12,11 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
 
 
 def membership_for(*, user: User, workspace_id: int | None) -> Membership | None:
-    """The user's membership in a workspace, or their first one when no (valid) workspace is chosen."""
-    qs = memberships_for_user(user)
+    """The user's membership in a workspace, or their first one when no (valid) workspace is chosen, with
+    `unread_notifications` (the top bar's badge) counted in the same query."""
+    from cxloop.notifications.selectors import unread_count_subquery
+
+    qs = memberships_for_user(user).annotate(unread_notifications=unread_count_subquery())
     if workspace_id is not None:
         found = qs.filter(workspace_id=workspace_id).first()
         if found is not None:

@@ -397,6 +397,12 @@ ISOLATION_TESTED: dict[str, str] = {
     "GET /api/v1/metrics": _test(
         "metrics.tests.test_engine", "test_other_workspaces_rows_never_count_even_with_acme_theme_ids"
     ),
+    # Key drivers (metrics/api_drivers.py, metrics/views_drivers.py): another workspace's key or member gets
+    # its own (empty) analysis, whatever Acme theme ids it filters by
+    "GET /api/v1/drivers": _test(
+        "metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"
+    ),
+    "drivers": _test("metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"),
     # Dashboards › Explorer (metrics/views_explorer.py): the page and its CSV/XLSX show the member's own
     # workspace only, whatever Acme theme ids or values are put in the query
     "explorer": _test(
@@ -404,13 +410,64 @@ ISOLATION_TESTED: dict[str, str] = {
     ),
     "explorer_export": _test(
         "metrics.tests.test_explorer", "test_outsider_sees_none_of_acme_figures_page_or_export"
-    ),    # Dashboards › Overview (metrics/views.py): every figure, link and verbatim is the member's own
+    ),
+    # Dashboards › Overview (metrics/views.py): every figure, link and verbatim is the member's own
     # workspace's; Acme's filter values in the query change nothing
     "dashboards": _test("metrics.tests.test_overview", "test_outsider_sees_none_of_acmes_numbers"),
-    # Key drivers (metrics/api_drivers.py, metrics/views_drivers.py): another workspace's key or member gets
-    # its own (empty) analysis, whatever Acme theme ids it filters by
-    "GET /api/v1/drivers": _test(
-        "metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"
+    # Dashboards › Alerts and Reports (metrics/views_alerts.py): lists, checks, sends, PDFs and removals
+    # look ids up in the member's own workspace only (another's id is a 404)
+    "alerts": _test("metrics.tests.test_alerts", "test_outsider_sees_checks_and_removes_none_of_acme_alerts"),
+    "alert_toggle": _test(
+        "metrics.tests.test_alerts", "test_outsider_sees_checks_and_removes_none_of_acme_alerts"
     ),
-    "drivers": _test("metrics.tests.test_drivers_api_page", "test_other_workspace_never_sees_acme_drivers"),
+    "alert_check": _test(
+        "metrics.tests.test_alerts", "test_outsider_sees_checks_and_removes_none_of_acme_alerts"
+    ),
+    "alert_delete": _test(
+        "metrics.tests.test_alerts", "test_outsider_sees_checks_and_removes_none_of_acme_alerts"
+    ),
+    "reports": _test(
+        "metrics.tests.test_reports", "test_outsider_sees_sends_and_removes_none_of_acme_reports"
+    ),
+    "report_send": _test(
+        "metrics.tests.test_reports", "test_outsider_sees_sends_and_removes_none_of_acme_reports"
+    ),
+    "report_pdf": _test(
+        "metrics.tests.test_reports", "test_outsider_sees_sends_and_removes_none_of_acme_reports"
+    ),
+    "report_delete": _test(
+        "metrics.tests.test_reports", "test_outsider_sees_sends_and_removes_none_of_acme_reports"
+    ),
+    # /api/v1/alerts and /reports (metrics/api_alerts.py): the workspace is the key's; another's ids 404
+    "GET /api/v1/alerts": _test(
+        "metrics.tests.test_alerts", "test_api_keys_of_another_workspace_see_and_change_no_alert"
+    ),
+    "POST /api/v1/alerts": _test(
+        "metrics.tests.test_alerts", "test_api_keys_of_another_workspace_see_and_change_no_alert"
+    ),
+    "PUT /api/v1/alerts/{int:alert_id}": _test(
+        "metrics.tests.test_alerts", "test_api_keys_of_another_workspace_see_and_change_no_alert"
+    ),
+    "DELETE /api/v1/alerts/{int:alert_id}": _test(
+        "metrics.tests.test_alerts", "test_api_keys_of_another_workspace_see_and_change_no_alert"
+    ),
+    "POST /api/v1/alerts/{int:alert_id}/check": _test(
+        "metrics.tests.test_alerts", "test_api_keys_of_another_workspace_see_and_change_no_alert"
+    ),
+    "GET /api/v1/reports": _test(
+        "metrics.tests.test_reports", "test_api_keys_of_another_workspace_see_and_change_no_report"
+    ),
+    "POST /api/v1/reports": _test(
+        "metrics.tests.test_reports", "test_api_keys_of_another_workspace_see_and_change_no_report"
+    ),
+    "DELETE /api/v1/reports/{int:report_id}": _test(
+        "metrics.tests.test_reports", "test_api_keys_of_another_workspace_see_and_change_no_report"
+    ),
+    # Notifications (cxloop/notifications): only the member's own, in the current workspace
+    "notifications": _test(
+        "notifications.tests.test_notifications", "test_outsider_sees_and_marks_none_of_acme_notifications"
+    ),
+    "notification_read": _test(
+        "notifications.tests.test_notifications", "test_outsider_sees_and_marks_none_of_acme_notifications"
+    ),
 }
