@@ -108,4 +108,22 @@ def intents(ctx: DemoContext) -> None:
         )  # each addition queues the training (once the step's transaction commits)
 
 
-STEPS = [company, customers, customer_events, feedback, surveys, reading, emerging_themes, intents]
+def dashboards(ctx: DemoContext) -> None:
+    """Targets, an alert on the North West's NPS that fired after the incident month, and a weekly report
+    (cxloop/demo/dashboards.py)."""
+    from .dashboards import seed_dashboards
+
+    seed_dashboards(ctx)
+
+
+STEPS = [
+    company,
+    customers,
+    customer_events,
+    feedback,
+    surveys,
+    reading,
+    emerging_themes,
+    intents,
+    dashboards,
+]

@@ -350,3 +350,21 @@ def test_the_shop_reads_its_texts_with_a_taxonomy_and_its_support_intents(demo, 
     assert model.status == "ready" and model.cv_accuracy is not None and model.cv_accuracy >= 0.6
     assert IntentReading.objects.filter(item__channel__in=["ticket", "chat", "email"]).exists()
     assert not IntentReading.objects.exclude(item__channel__in=["ticket", "chat", "email"]).exists()
+
+
+def test_the_team_set_targets_an_alert_that_fired_after_the_incident_and_a_weekly_report(demo, db):
+    from cxloop.metrics import targets
+    from cxloop.metrics.models import MetricAlert, MetricTarget, ScheduledReport
+    from cxloop.notifications.models import Notification
+
+    assert MetricTarget.objects.count() == 4
+    ws = MetricTarget.objects.first().workspace
+    statuses = {s.target.name: s.status for s in targets.targets_with_status(workspace=ws)}
+    assert all(status not in ("no_data", "too_few") for status in statuses.values()), statuses
+    alert = MetricAlert.objects.get()
+    assert alert.last_result["status"] == "fired", alert.last_result
+    july = demo["cal"].month_start(4).date()
+    assert alert.last_fired_period == july
+    fired = Notification.objects.filter(workspace=ws)
+    assert fired.count() == 2 and all("North West" in n.title for n in fired)
+    assert ScheduledReport.objects.get().next_run_at is not None
