@@ -182,6 +182,7 @@ INSTALLED_APPS = [
     "cxloop.loop",
     "cxloop.widget",
     "cxloop.notifications",
+    "cxloop.boards",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("cxloop.analysis.urls")),
     path("", include("cxloop.metrics.urls")),
     path("", include("cxloop.notifications.urls")),
+    path("", include("cxloop.boards.urls")),
     # The web shell last: its catch-all area route must not shadow the others.
     path("", include("cxloop.web.urls")),
 ]

@@ -463,6 +463,36 @@ ISOLATION_TESTED: dict[str, str] = {
     "DELETE /api/v1/reports/{int:report_id}": _test(
         "metrics.tests.test_reports", "test_api_keys_of_another_workspace_see_and_change_no_report"
     ),
+    # Dashboards › Your dashboards (cxloop/boards): dashboards are looked up in the member's own workspace
+    # (private ones only for their creator); another workspace's dashboard or widget id is a 404
+    "boards": _test("boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"),
+    "board_new": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_from_template": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_save_widget": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_detail": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_edit": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_delete": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_widget_add": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_widget_remove": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
+    "board_widget_move": _test(
+        "boards.tests.test_pages", "test_outsider_sees_and_changes_nothing_of_acme_dashboards"
+    ),
     # Notifications (cxloop/notifications): only the member's own, in the current workspace
     "notifications": _test(
         "notifications.tests.test_notifications", "test_outsider_sees_and_marks_none_of_acme_notifications"
