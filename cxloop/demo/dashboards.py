@@ -1,5 +1,5 @@
-"""What the shop's CX team set up on Dashboards: targets, an alert on the North West's NPS, and a weekly
-report (the demo step `dashboards` in steps.py).
+"""What the shop's CX team set up on Dashboards: targets, an alert on the North West's NPS, shared Executive
+and Team lead dashboards, and a weekly report (the demo step `dashboards` in steps.py).
 
 The alert's first check is replayed as it ran on the morning after the incident month (month −3, day 1,
 07:00): July against June in the North West, a significant drop, so the owner and the analyst find its
@@ -52,6 +52,12 @@ def seed_dashboards(ctx) -> None:
         Notification.objects.filter(workspace=ws, created_at__gte=ctx.now - timedelta(hours=1)).update(
             created_at=morning_after
         )
+    from cxloop.accounts.models import Membership
+    from cxloop.boards.services import dashboard_from_template
+
+    member = Membership.objects.get(workspace=ws, user=analyst)
+    for template in ("executive", "team_lead"):  # shared: every member finds them under Your dashboards
+        dashboard_from_template(member=member, template=template, shared=True)
     reports.report_save(
         workspace=ws,
         actor=owner,

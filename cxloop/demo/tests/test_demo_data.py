@@ -368,3 +368,9 @@ def test_the_team_set_targets_an_alert_that_fired_after_the_incident_and_a_weekl
     fired = Notification.objects.filter(workspace=ws)
     assert fired.count() == 2 and all("North West" in n.title for n in fired)
     assert ScheduledReport.objects.get().next_run_at is not None
+    from cxloop.boards.models import Dashboard
+
+    assert sorted(Dashboard.objects.filter(shared=True).values_list("name", flat=True)) == [
+        "Executive",
+        "Team lead",
+    ]
