@@ -41,8 +41,9 @@ from __future__ import annotations
 import math
 import zoneinfo
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -50,6 +51,7 @@ from django.db.models import (
     F,
     FilteredRelation,
     FloatField,
+    IntegerField,
     OuterRef,
     Q,
     Sum,
@@ -63,6 +65,7 @@ from cxloop.core.exceptions import ServiceError
 from cxloop.feedback.models import Answer, FeedbackItem
 
 from . import significance, stats
+from .periods import LocalPeriod
 
 MIN_N = 30
 TOP_THEMES = 10
@@ -275,6 +278,8 @@ def _invitations(workspace, filters: MetricFilter):
 def _group_columns(qs, item: str, group_by: str, tz, key: str):
     """(queryset, {column name: expression}) grouping by `group_by` under the name `key` ("g" or "g2")."""
     if group_by in _TIME_GROUPS:
+        if connection.vendor == "sqlite":  # Trunc* would call Python for every row (periods.py)
+            return qs, {key: LocalPeriod("occurred_at", kind=group_by, tz=tz)}
         return qs, {key: _TIME_GROUPS[group_by]("occurred_at", tzinfo=tz)}
     if group_by == "channel":
         return qs, {key: F("channel")}
@@ -470,8 +475,10 @@ def _label(group_by: str, row, key: str, tz) -> tuple[str, str]:
     """(label, key) of a group: the key is what a filter takes (a theme's id, a period's first day)."""
     g = row[key]
     if group_by in _TIME_GROUPS:
+        if isinstance(g, str):  # SQLite: the period's first day already, local (periods.LocalPeriod)
+            g = date.fromisoformat(g)
         local = g.astimezone(tz) if getattr(g, "tzinfo", None) else g
-        day = local.date().isoformat()
+        day = (local.date() if isinstance(local, datetime) else local).isoformat()
         if group_by in ("day", "week"):
             return day, day
         if group_by == "month":
@@ -568,6 +575,28 @@ def _rows(
             label2, key2 = _label(then_by, r, "g2", tz)
         rows.append(_Row(label, key, label2, key2, r["g"], r.get("g2"), {c: r[c] for c in _COUNTS if c in r}))
     return rows
+
+
+def _both_periods(workspace, metric: str, filters: MetricFilter, start: datetime, group_by: str | None, tz):
+    """({key: row} of filters.since…until, {key: row} of start…since) in ONE query: the wider selection
+    grouped by which side of `since` an answer falls on (and by group_by)."""
+    qs, item = _base(workspace, metric, replace(filters, since=start))
+    qs = qs.annotate(
+        part=Case(
+            When(occurred_at__lt=filters.since, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    )
+    columns: dict = {}
+    if group_by is not None:
+        qs, columns = _group_columns(qs, item, group_by, tz, "g")
+    aggregates = _aggregates(metric, workspace=workspace, theme_id=filters.theme_id)
+    now: dict[str, _Row] = {}
+    then: dict[str, _Row] = {}
+    for r in qs.values("part", **columns).annotate(**aggregates).order_by():
+        label, key = _label(group_by, r, "g", tz) if group_by else ("all", "all")
+        row = _Row(label, key, None, None, r.get("g"), None, {c: r[c] for c in _COUNTS if c in r})
+        (now if r["part"] == 1 else then)[key] = row
+    return now, then
 
 
 def _weight(metric: str, row: _Row) -> int:
@@ -747,12 +776,14 @@ def compare(
             raise ServiceError("Comparing with the previous period needs since and until.", field="since")
         length = filters.until - filters.since
         before_filters = replace(filters, since=filters.since - length, until=filters.since)
-        now = {r.key: r for r in _rows(workspace, metric, filters, group_by, None, tz)}
-        then = {r.key: r for r in _rows(workspace, metric, before_filters, group_by, None, tz)}
         share_by_theme = metric == "theme_share" and group_by == "theme"
         if share_by_theme:  # a theme absent on one side still has that side's read items as denominator
+            now = {r.key: r for r in _rows(workspace, metric, filters, group_by, None, tz)}
+            then = {r.key: r for r in _rows(workspace, metric, before_filters, group_by, None, tz)}
             n_now = _base(workspace, metric, filters)[0].count()
             n_then = _base(workspace, metric, before_filters)[0].count()
+        else:  # one query for both periods
+            now, then = _both_periods(workspace, metric, filters, before_filters.since, group_by, tz)
         for key in list(now) + [k for k in then if k not in now]:
             a, b = now.get(key), then.get(key)
             like = (a or b).counts

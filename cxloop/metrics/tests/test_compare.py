@@ -410,3 +410,16 @@ def test_response_rate_counts_completed_responses_of_delivered_invitations(cast,
     theirs = Customer.objects.create(workspace=cast.other_workspace)
     _invite(cast.other_workspace, other_survey, theirs, at=IN_MARCH, completed=True)
     assert metric(workspace=ws, metric="response_rate").results[0].n == 14
+
+
+def test_a_change_against_the_previous_period_takes_one_query(cast, django_assert_num_queries):
+    ws = cast.workspace
+    for _ in range(3):
+        make(ws, ("nps", 10), at=IN_MARCH, channel="chat")
+        make(ws, ("nps", 0), at=IN_APRIL, channel="email")
+    for group_by in (None, "channel", "region", "theme"):
+        with django_assert_num_queries(1):
+            compare(workspace=ws, metric="nps", filters=APRIL, group_by=group_by)
+    with django_assert_num_queries(1):
+        changes = compare(workspace=ws, metric="volume", filters=APRIL, group_by="channel")
+    assert {(c.group, c.baseline.n, c.current.n) for c in changes} == {("chat", 3, 0), ("email", 0, 3)}
