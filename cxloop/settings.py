@@ -14,6 +14,7 @@ Variables (see README "Configuration"):
   CXLOOP_BEHIND_PROXY trust X-Forwarded-Proto from a reverse proxy (default false)
   CXLOOP_BASE_URL     public address used in emailed links (default http://localhost:8000)
   CXLOOP_TASKS        db (default) | immediate (run tasks inline, for tests)
+  CXLOOP_QUERY_THREADS dashboard queries run side by side in up to N threads (default 4; 1 = one by one)
   CXLOOP_SMS_API_URL, CXLOOP_SMS_ACCOUNT_SID, CXLOOP_SMS_AUTH_TOKEN, CXLOOP_SMS_FROM
                       SMS invitations through a Twilio-compatible API (off unless SID, token, sender set)
   EMAIL_URL-like:     EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS,
@@ -337,6 +338,9 @@ if urlparse(SMS_API_URL).scheme not in {"http", "https"} or not urlparse(SMS_API
     )
 
 # --- Background work (Django Tasks API) --------------------------------------------------------
+# Independent dashboard queries side by side (cxloop/core/parallel.py).
+CXLOOP_QUERY_THREADS = envint("CXLOOP_QUERY_THREADS", 4, minimum=1, maximum=32)
+
 _tasks = envchoice("CXLOOP_TASKS", "db", ("db", "immediate"))
 TASKS = {
     "default": {

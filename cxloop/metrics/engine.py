@@ -150,6 +150,8 @@ class MetricResult:
     time_zone: str = "UTC"
     then_by: str | None = None
     weighted_by: str | None = None
+    # with then_by: each first group's figure over all its second groups (summed from the same rows)
+    totals: list[GroupResult] | None = None
 
 
 # -- validation ----------------------------------------------------------------------------------------------
@@ -664,6 +666,21 @@ def metric(
     rows = _order(metric, rows, group_by, then_by, top_themes)
     make = _weighted_result if weight else _result
     results = [make(metric, r.label, r.counts, group2=r.label2, key=r.key, key2=r.key2) for r in rows]
+    totals = None
+    if then_by is not None:  # counts and sums add up: each first group's own figure, without a query
+        summed: dict[str, _Row] = {}
+        for r in rows:
+            if r.key not in summed:
+                summed[r.key] = _Row(r.label, r.key, None, None, r.sort, None, dict.fromkeys(r.counts, 0))
+            for name, value in r.counts.items():
+                summed[r.key].counts[name] += value or 0
+        if metric == "theme_share" and group_by == "theme":  # the denominator is per second group
+            totals = None
+        else:
+            totals = [
+                make(metric, r.label, r.counts, key=r.key)
+                for r in _order(metric, list(summed.values()), group_by, None, None)
+            ]
     return MetricResult(
         metric=metric,
         group_by=group_by,
@@ -671,6 +688,7 @@ def metric(
         time_zone=str(tz),
         then_by=then_by,
         weighted_by=weight,
+        totals=totals,
     )
 
 

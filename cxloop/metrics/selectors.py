@@ -1,7 +1,7 @@
 """Reads for the dashboards. Every function takes the workspace.
 
 `overview` gathers the default CX overview: each widget is ONE call of the metrics engine (cxloop/metrics/
-engine.py: one query per `metric`, two per `compare`, every figure with its 95% interval, n and too-few flag),
+engine.py: one query per `metric` and per `compare`, every figure with its 95% interval, n and too-few flag),
 plus the latest verbatims from the feedback store. Nothing here formats or draws: views.py does.
 """
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import F
 
+from cxloop.core.parallel import run_all
 from cxloop.customers.models import Customer
 from cxloop.feedback.models import FeedbackItem
 from cxloop.feedback.selectors import FeedbackFilter, feedback_queryset
@@ -56,8 +57,8 @@ def selection_is_empty(cards: dict[str, engine.Change | None]) -> bool:
 
 def overview_cards(*, workspace, filters: engine.MetricFilter) -> dict[str, engine.Change | None]:
     """NPS, CSAT, CES and volume of the selection, each against the period of the same length just before
-    (filters.since and filters.until are required). Two queries each."""
-    return {m: _card(workspace, m, filters) for m in CARD_METRICS}
+    (filters.since and filters.until are required). One query each, side by side (core/parallel.py)."""
+    return run_all({m: (lambda m=m: _card(workspace, m, filters)) for m in CARD_METRICS})
 
 
 def overview(
@@ -69,17 +70,36 @@ def overview(
         kwargs = {"then_by": then_by} if then_by else {}
         return engine.metric(workspace=workspace, metric=metric, filters=filters, group_by=group_by, **kwargs)
 
-    return Overview(
-        cards=cards,
-        trends={m: run(m, time_group) for m in TREND_METRICS},
-        volume_by_channel=run("volume", "channel"),
-        sentiment_by_touchpoint=run("sentiment", "touchpoint"),
-        nps_by_region=run("nps", "region"),
-        nps_by_region_over_time=run("nps", "region", time_group),
-        theme_changes=engine.compare(
+    calls = {f"trend_{m}": (lambda m=m: run(m, time_group)) for m in TREND_METRICS}
+    calls |= {
+        "volume_by_channel": lambda: run("volume", "channel"),
+        "sentiment_by_touchpoint": lambda: run("sentiment", "touchpoint"),
+        "nps_by_region_over_time": lambda: run("nps", "region", time_group),
+        "theme_changes": lambda: engine.compare(
             workspace=workspace, metric="volume", filters=filters, group_by="theme", against="previous"
         ),
-        verbatims=latest_verbatims(workspace=workspace, filters=filters),
+        "verbatims": lambda: latest_verbatims(workspace=workspace, filters=filters),
+    }
+    got = run_all(calls)  # one query each, side by side (core/parallel.py)
+    return Overview(
+        cards=cards,
+        trends={m: got[f"trend_{m}"] for m in TREND_METRICS},
+        volume_by_channel=got["volume_by_channel"],
+        sentiment_by_touchpoint=got["sentiment_by_touchpoint"],
+        nps_by_region=_totals(got["nps_by_region_over_time"]),
+        nps_by_region_over_time=got["nps_by_region_over_time"],
+        theme_changes=got["theme_changes"],
+        verbatims=got["verbatims"],
+    )
+
+
+def _totals(result: engine.MetricResult) -> engine.MetricResult:
+    """The first group's figures of a two-group result (engine.metric's `totals`), as a one-group result."""
+    return engine.MetricResult(
+        metric=result.metric,
+        group_by=result.group_by,
+        results=result.totals or [],
+        time_zone=result.time_zone,
     )
 
 

@@ -423,3 +423,23 @@ def test_a_change_against_the_previous_period_takes_one_query(cast, django_asser
     with django_assert_num_queries(1):
         changes = compare(workspace=ws, metric="volume", filters=APRIL, group_by="channel")
     assert {(c.group, c.baseline.n, c.current.n) for c in changes} == {("chat", 3, 0), ("email", 0, 3)}
+
+
+@pytest.mark.parametrize("name", ["nps", "csat", "ces", "volume"])
+def test_totals_of_two_groups_equal_the_first_group_alone(cast, name):
+    ws = cast.workspace
+    rng = random.Random(name)
+    regions = [
+        Customer.objects.create(workspace=ws, region=r, lifetime_value=rng.randint(1, 500)) for r in "ABC"
+    ]
+    for _ in range(90):
+        at = rng.choice([IN_MARCH, IN_APRIL, datetime(2026, 5, 3, tzinfo=UTC)])
+        value = rng.randint(0, 10) if name in ("nps", "volume") else rng.randint(1, 5)
+        make(ws, ("nps" if name == "volume" else name, value, 1, 5), at=at, customer=rng.choice(regions))
+    for weight in (None, "lifetime_value"):
+        two = metric(workspace=ws, metric=name, group_by="region", then_by="month", weight=weight)
+        one = metric(workspace=ws, metric=name, group_by="region", weight=weight).results
+        assert [(t.group, t.n) for t in two.totals] == [(o.group, o.n) for o in one]
+        for t, o in zip(two.totals, one, strict=True):
+            assert t.value == pytest.approx(o.value) and t.ci_low == pytest.approx(o.ci_low)
+            assert t.ci_high == pytest.approx(o.ci_high)
