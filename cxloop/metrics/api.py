@@ -30,6 +30,11 @@ class MetricQuery(Schema):
     region: str = Field("", description="The customer's region")
     country: str = Field("", description="The customer's country (ISO 3166-1 alpha-2)")
     plan: str = Field("", description="The customer's plan")
+    answer_key: str = Field(
+        "",
+        description="A question's key: answer metrics read only its answers (metric=mean needs it); "
+        "other metrics count the items that answered it",
+    )
 
     def filters(self) -> engine.MetricFilter:
         return engine.MetricFilter(
@@ -44,6 +49,7 @@ class MetricQuery(Schema):
             region=self.region,
             country=self.country,
             plan=self.plan,
+            answer_key=self.answer_key,
         )
 
 
@@ -165,4 +171,47 @@ def get_changes(request, q: Query[ChangeQuery]):
         "group_by": q.group_by or None,
         "against": q.against,
         "results": [c.as_dict() for c in changes],
+    }
+
+
+class DistributionQuery(MetricQuery):
+    metric: str = Field("", description="Not used")
+    key: str = Field(..., description="The question's key (an answer key)")
+
+
+class ShareOut(Schema):
+    value: str = Field(..., description='A score ("9"), number, yes/no as 1/0, or a choice')
+    count: int
+    share: float | None = Field(
+        ..., description="% of the answers (multi-choice shares add up to more than 100)"
+    )
+    ci_low: float | None = Field(..., description="Wilson 95% interval")
+    ci_high: float | None
+
+
+class DistributionOut(Schema):
+    key: str
+    types: list[str] = Field(..., description="The answers' types (nps, rating, choice, …)")
+    n: int
+    too_few: bool
+    mean: GroupOut | None = Field(..., description="Numeric answers: their mean with its t interval")
+    results: list[ShareOut]
+
+
+@router.get(
+    "/metrics/distribution",
+    response=DistributionOut,
+    auth=read_key,
+    summary="Any question's answers, value by value or choice by choice, with their shares",
+    description="The filters of /metrics apply (answer_key is the `key`).",
+)
+def get_distribution(request, q: Query[DistributionQuery]):
+    result = engine.distribution(workspace=request.auth.workspace, key=q.key, filters=q.filters())
+    return {
+        "key": result.key,
+        "types": result.types,
+        "n": result.n,
+        "too_few": result.too_few,
+        "mean": result.mean.as_dict() if result.mean else None,
+        "results": [s.__dict__ for s in result.shares],
     }

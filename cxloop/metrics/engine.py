@@ -18,6 +18,8 @@ Metrics
 - theme_share: the % of read items that mention a theme (group_by="theme", or theme_id=…), Wilson interval.
 - enps: employee NPS, the 0–10 answers to the eNPS survey template's question (key "enps"); those answers
   are left out of nps, which is about customers.
+- mean: the mean of one question's numeric answers (answer_key), whatever their type, with a t interval.
+  `distribution()` gives any question's answers value by value (or choice by choice) with their shares.
 - response_rate: % of survey invitations sent (and not bounced) whose response was completed, Wilson
   interval; periods are of the sending time, filters and groups those an invitation has (channel, the
   customer's columns, time).
@@ -70,7 +72,18 @@ from .periods import LocalPeriod
 MIN_N = 30
 TOP_THEMES = 10
 
-METRICS = ("nps", "csat", "ces", "rating", "volume", "sentiment", "theme_share", "enps", "response_rate")
+METRICS = (
+    "nps",
+    "csat",
+    "ces",
+    "rating",
+    "volume",
+    "sentiment",
+    "theme_share",
+    "enps",
+    "response_rate",
+    "mean",
+)
 GROUPS = (
     "channel",
     "source",
@@ -88,7 +101,7 @@ GROUPS = (
 _CUSTOMER_GROUPS = ("segment", "region", "country", "plan")
 WEIGHTS = ("lifetime_value",)  # numeric customer columns a metric can be weighted by
 SENTIMENTS = ("positive", "neutral", "negative")
-_ANSWER_METRICS = ("nps", "csat", "ces", "rating", "enps")
+_ANSWER_METRICS = ("nps", "csat", "ces", "rating", "enps", "mean")
 ENPS_KEY = "enps"  # the question key of the eNPS survey template (cxloop/surveys/library.py)
 _NOT_FOR_INVITATIONS = ("source", "touchpoint", "theme")  # response_rate: invitations have none of these
 _TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -110,6 +123,7 @@ class MetricFilter:
     region: str = ""
     country: str = ""
     plan: str = ""
+    answer_key: str = ""  # answer metrics: only this question's answers; others: items that answered it
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,10 @@ def check_choices(
         )
     if filters.since and filters.until and filters.since >= filters.until:
         raise ServiceError("since must be before until.", field="since")
+    if metric == "mean" and not filters.answer_key:
+        raise ServiceError(
+            "mean is the mean of one question's answers: give its answer_key.", field="answer_key"
+        )
     if metric == "response_rate" and {group_by, then_by} & set(_NOT_FOR_INVITATIONS):
         raise ServiceError(
             "The response rate groups by channel, the customer's segment, region, country or plan, or time.",
@@ -216,10 +234,18 @@ def _base(workspace, metric: str, filters: MetricFilter):
     the read items, and its theme_id is the numerator's theme, not a filter (see _aggregates)."""
     if metric == "response_rate":
         return _invitations(workspace, filters), ""
-    if metric in _ANSWER_METRICS:
+    if metric in _ANSWER_METRICS or metric == "distribution":
         # eNPS is the 0–10 answer to the eNPS survey's question, kept out of the customers' NPS
-        kind = "nps" if metric == "enps" else metric
-        qs = Answer.objects.filter(workspace=workspace, type=kind, value__isnull=False)
+        qs = Answer.objects.filter(workspace=workspace)
+        if metric != "distribution":  # numeric answers only, except for a distribution of choices
+            qs = qs.filter(value__isnull=False)
+        if metric not in (
+            "mean",
+            "distribution",
+        ):  # mean: any numeric answer of the question (answer_key), whatever its type
+            qs = qs.filter(type="nps" if metric == "enps" else metric)
+        if filters.answer_key:
+            qs = qs.filter(key=filters.answer_key)
         if metric == "enps":
             qs = qs.filter(key=ENPS_KEY)
         elif metric == "nps":
@@ -249,6 +275,8 @@ def _base(workspace, metric: str, filters: MetricFilter):
         qs = qs.filter(**{f"{item}enrichment__sentiment": filters.sentiment})
     if filters.theme_id is not None and metric != "theme_share":
         qs = qs.filter(_mentioned(workspace, item_id, filters.theme_id))
+    if filters.answer_key and metric not in (*_ANSWER_METRICS, "distribution"):
+        qs = qs.filter(Exists(Answer.objects.filter(item_id=OuterRef("pk"), key=filters.answer_key)))
     return qs, item
 
 
@@ -257,7 +285,13 @@ def _invitations(workspace, filters: MetricFilter):
     work as for feedback); channel is the invitation's (email or sms)."""
     from cxloop.outreach.models import Invitation
 
-    if filters.source or filters.touchpoint or filters.sentiment or filters.theme_id is not None:
+    if (
+        filters.source
+        or filters.touchpoint
+        or filters.sentiment
+        or filters.theme_id is not None
+        or filters.answer_key
+    ):
         raise ServiceError(
             "The response rate is of invitations: filter it by period, channel or the customer's segment, "
             "region, country or plan.",
@@ -740,7 +774,7 @@ def _difference(metric: str, before: dict, after: dict) -> significance.Differen
         )
     if metric in ("csat", "theme_share", "response_rate"):
         return significance.proportion_change(before["good"], before["n"], after["good"], after["n"])
-    if metric in ("ces", "rating"):
+    if metric in ("ces", "rating", "mean"):
         return significance.mean_change(before["n"], *_mean_var(before), after["n"], *_mean_var(after))
     return significance.count_change(before["n"], after["n"])
 
@@ -852,3 +886,84 @@ def compare(
         )
     changes.sort(key=lambda c: (not c.significant, -abs(c.difference or 0.0), c.group))
     return changes
+
+
+# -- any question's answers, value by value ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Share:
+    value: str  # the score (as text: "9", "4.5") or the choice
+    count: int
+    share: float | None  # % of the answers
+    ci_low: float | None  # Wilson 95%
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    key: str
+    types: list[str]
+    n: int  # answers (one per feedback item)
+    too_few: bool
+    shares: list[Share]
+    mean: GroupResult | None  # numeric answers: their mean with its t interval
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _choice_counts(qs) -> list[tuple[str, int]]:
+    """(choice, answers that picked it) of choice and multi-choice answers: each element of the JSON list
+    counted in SQL (json_each on SQLite, jsonb_array_elements_text on PostgreSQL)."""
+    ids_sql, params = qs.filter(choices__isnull=False).values("id").query.sql_with_params()
+    table = Answer._meta.db_table
+    # Only the model's table name and the ORM's own compiled subquery are put in the text; every value is
+    # a parameter.
+    if connection.vendor == "postgresql":
+        sql = (
+            f'SELECT e.value, COUNT(*) FROM "{table}" a '  # noqa: S608
+            "CROSS JOIN LATERAL jsonb_array_elements_text(a.choices) e(value) "
+            f"WHERE a.id IN ({ids_sql}) AND jsonb_typeof(a.choices) = 'array' GROUP BY e.value"
+        )
+    else:
+        sql = (
+            f'SELECT je.value, COUNT(*) FROM "{table}" a, json_each(a.choices) je '  # noqa: S608
+            f"WHERE a.id IN ({ids_sql}) AND json_type(a.choices) = 'array' GROUP BY je.value"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(str(v), c) for v, c in cursor.fetchall()]
+
+
+def distribution(*, workspace, key: str, filters: MetricFilter | None = None) -> Distribution:
+    """The answers to one question (`key`) over the filters, value by value (scores, numbers, yes/no as 1/0)
+    or choice by choice (a multi-choice answer counts once for each choice, so shares add up to more than
+    100%), each share with its Wilson interval, and the mean of numeric answers. Two queries (three with
+    choices)."""
+    key = (key or "").strip()
+    if not key:
+        raise ServiceError("Give the question's key (the answer key).", field="key")
+    filters = replace(filters or MetricFilter(), answer_key=key)
+    check_choices(metric="volume", group_by=None, filters=filters)
+    qs, _ = _base(workspace, "distribution", filters)
+    totals = qs.aggregate(
+        n=Count("pk"),
+        numeric=Count("pk", filter=Q(value__isnull=False)),
+        total=Sum("value", output_field=FloatField()),
+        squares=Sum(F("value") * F("value"), output_field=FloatField()),
+    )
+    n = totals["n"]
+    types = sorted(qs.order_by().values_list("type", flat=True).distinct()) if n else []
+    counts: list[tuple[str, int]] = []
+    mean = None
+    if totals["numeric"]:
+        rows = qs.filter(value__isnull=False).values("value").annotate(c=Count("pk")).order_by("value")
+        counts += [(_number(r["value"]), r["c"]) for r in rows]
+        mean = _result("rating", "mean", {**totals, "n": totals["numeric"]})
+    if n > totals["numeric"]:
+        counts += sorted(_choice_counts(qs), key=lambda vc: (-vc[1], vc[0]))
+    shares = []
+    for value, count in counts:
+        est = stats.wilson(min(count, n), n).scaled(100.0)
+        shares.append(Share(value, count, est.value, est.low, est.high))
+    return Distribution(key=key, types=types, n=n, too_few=n < MIN_N, shares=shares, mean=mean)

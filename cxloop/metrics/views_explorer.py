@@ -42,6 +42,7 @@ METRIC_LABELS = {
     "theme_share": "Theme share (% of read texts)",
     "enps": "eNPS (employees)",
     "response_rate": "Response rate (% of invitations)",
+    "mean": "Mean of one question (give its key)",
 }
 GROUP_LABELS = {
     "channel": "Channel",
@@ -68,11 +69,12 @@ PERIODS = (
 DEFAULTS = {"metric": "nps", "group_by": "month", "period": "12m"}  # a first visit, without a query
 SIGNED = ("nps", "enps", "sentiment")  # −100…100
 PERCENT = ("csat", "theme_share", "response_rate")  # 0…100
+MEANS = ("ces", "rating", "mean")  # two decimals
 MAX_TEXT = 200  # characters of a free-text filter
 MAX_TABLE_ROWS = 500  # rows shown on the page (the export has them all)
 MAX_CHARTS = 6  # small multiples when there are two groups
 MAX_BARS = 30  # bars of one horizontal bar chart
-FILTER_FIELDS = ("channel", "source", "touchpoint", "segment", "region", "theme", "sentiment")
+FILTER_FIELDS = ("channel", "source", "touchpoint", "segment", "region", "theme", "sentiment", "answer_key")
 ANSWER_METRICS = ("nps", "csat", "ces", "rating")
 INBOX_GROUPS = ("channel", "source", "touchpoint", "segment", "region", "theme")  # the Inbox's filters
 FORM_FIELDS = ("metric", "group_by", "then_by", "period", "since", "until", *FILTER_FIELDS)
@@ -139,7 +141,7 @@ class Selection:
         for name in FILTER_FIELDS:
             value = self.theme_label if name == "theme" else self.texts.get(name, "")
             if value:
-                lines.append((name.title(), value))
+                lines.append(("Question" if name == "answer_key" else name.title(), value))
         return lines
 
 
@@ -244,6 +246,7 @@ def parse_selection(params, *, workspace, themes: list[tuple[Theme, str]], today
         region=texts["region"],
         theme_id=theme_id,
         sentiment=texts["sentiment"],
+        answer_key=texts["answer_key"],
     )
     selection = Selection(
         metric=metric,
@@ -280,7 +283,7 @@ def fmt(metric: str, value: float | None) -> str:
         return f"+{whole}" if whole > 0 else str(whole)
     if metric in PERCENT:
         return f"{value:.0f}%"
-    if metric in ("ces", "rating"):
+    if metric in MEANS:
         return f"{value:.2f}"
     return f"{value:,.0f}"
 
@@ -327,8 +330,8 @@ def inbox_url(selection: Selection, row, theme_ids: dict[str, int]) -> str | Non
     """The Inbox with the selection's filters and the row's groups as filters (row None: the whole
     selection); None when a group cannot be a filter there (an empty segment, a country or plan, an unknown
     theme, an unreadable period; the response rate, which counts invitations, not feedback)."""
-    if selection.metric == "response_rate":
-        return None
+    if selection.metric == "response_rate" or selection.texts.get("answer_key"):
+        return None  # the Inbox filters neither invitations nor a question's key
     params: dict[str, str] = {
         name: value for name, value in selection.texts.items() if value and name != "theme"
     }
@@ -402,7 +405,7 @@ def table_rows(selection: Selection, result: engine.MetricResult, theme_ids: dic
 
 # -- charts -------------------------------------------------------------------------------------------------
 def _decimals(metric: str) -> int:
-    return 2 if metric in ("ces", "rating") else 0
+    return 2 if metric in MEANS else 0
 
 
 def _scale(metric: str) -> tuple[float, float] | None:

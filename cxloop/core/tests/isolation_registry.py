@@ -393,6 +393,9 @@ ISOLATION_TESTED: dict[str, str] = {
     "target_delete": _test(
         "metrics.tests.test_targets", "test_outsider_sees_and_removes_none_of_acme_targets"
     ),
+    "GET /api/v1/metrics/distribution": _test(
+        "metrics.tests.test_compare", "test_distribution_of_scores_and_choices"
+    ),
     "GET /api/v1/metrics/changes": _test("metrics.tests.test_compare", "test_api_changes_and_then_by"),
     "GET /api/v1/metrics": _test(
         "metrics.tests.test_engine", "test_other_workspaces_rows_never_count_even_with_acme_theme_ids"

@@ -443,3 +443,67 @@ def test_totals_of_two_groups_equal_the_first_group_alone(cast, name):
         for t, o in zip(two.totals, one, strict=True):
             assert t.value == pytest.approx(o.value) and t.ci_low == pytest.approx(o.ci_low)
             assert t.ci_high == pytest.approx(o.ci_high)
+
+
+# -- one question's answers: mean and distribution -----------------------------------------------------------
+def test_mean_of_any_question_and_the_answer_key_filter(cast):
+    from cxloop.feedback.models import Answer
+
+    ws = cast.workspace
+    for v in (2, 4, 9):
+        item = make(ws, ("number", v), ("rating", 5))
+        Answer.objects.filter(item=item, type="number").update(key="items_bought")
+    [row] = metric(workspace=ws, metric="mean", filters=MetricFilter(answer_key="items_bought")).results
+    assert (row.value, row.n) == (5.0, 3)
+    assert (
+        metric(workspace=ws, metric="rating", filters=MetricFilter(answer_key="items_bought")).results == []
+    )
+    assert (
+        metric(workspace=ws, metric="volume", filters=MetricFilter(answer_key="items_bought")).results[0].n
+        == 3
+    )
+    with pytest.raises(ServiceError, match="answer_key"):
+        metric(workspace=ws, metric="mean")
+
+
+def test_distribution_of_scores_and_choices(cast, api, acme_key, other_key):
+    from cxloop.feedback.models import Answer, FeedbackItem
+
+    ws = cast.workspace
+    for v in (9, 9, 10, 3):
+        make(ws, ("nps", v))
+    for picked in (["Price"], ["Price", "Speed"], ["Speed"], ["Quality", "Price"]):
+        item = FeedbackItem.objects.create(workspace=ws, channel="survey", occurred_at=IN_APRIL)
+        Answer.objects.create(
+            workspace=ws,
+            item=item,
+            key="why",
+            type="multi_choice",
+            choices=picked,
+            occurred_at=IN_APRIL,
+            channel="survey",
+        )
+    scores = {s.value: s.count for s in engine_distribution(ws, "nps0").shares}
+    assert scores == {"3": 1, "9": 2, "10": 1}
+    d = engine_distribution(ws, "why")
+    assert d.n == 4 and d.types == ["multi_choice"] and d.mean is None
+    assert [(s.value, s.count, s.share) for s in d.shares] == [
+        ("Price", 3, 75.0),
+        ("Speed", 2, 50.0),
+        ("Quality", 1, 25.0),
+    ]
+    w = stats.wilson(3, 4)
+    assert (d.shares[0].ci_low, d.shares[0].ci_high) == (
+        pytest.approx(100 * w.low),
+        pytest.approx(100 * w.high),
+    )
+    body = api("get", "/api/v1/metrics/distribution?key=nps0", key=acme_key).json()
+    assert body["n"] == 4 and body["mean"]["value"] == pytest.approx(7.75) and body["types"] == ["nps"]
+    assert api("get", "/api/v1/metrics/distribution?key=why", key=other_key).json()["n"] == 0
+    assert api("get", "/api/v1/metrics/distribution?key=", key=acme_key).status_code == 400
+
+
+def engine_distribution(ws, key):
+    from cxloop.metrics.engine import distribution
+
+    return distribution(workspace=ws, key=key)

@@ -404,3 +404,16 @@ def test_values_are_formatted_per_metric():
         "82%", "3.46", "4.00", "12,345",
     ]  # fmt: skip
     assert fmt("nps", None) == "–"
+
+
+def test_the_mean_of_one_question_by_its_key(login, cast):
+    for v in (2, 4, 9):
+        item = make(cast.workspace, ("number", v), at=JAN)
+        Answer.objects.filter(item=item).update(key="items_bought")
+    page = login(cast.viewer)
+    response = page.get(URL, {"metric": "mean", "answer_key": "items_bought", **Q1})
+    [(label, _, value, _, n, few)] = rows(response)
+    assert (label, value, n, few) == ("All feedback", "5.00", 3, True)
+    assert all(r.inbox is None for r in response.context["rows"])  # the Inbox cannot filter by a question
+    missing = page.get(URL, {"metric": "mean", **Q1})
+    assert missing.status_code == 200 and "answer_key" in missing.content.decode()
