@@ -100,7 +100,13 @@ class Answer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "key"], name="answer_unique_key_per_item")]
         indexes = [
-            models.Index(fields=["workspace", "type", "occurred_at"], name="answer_ws_type_time"),
+            # Every column the metrics engine reads of an answer (cxloop/metrics/engine.py): its queries read
+            # this index alone (measured by bench/metrics.py: NPS over a year of 1M answers 102 → 55 ms on
+            # SQLite). Key columns, not INCLUDE: SQLite has no INCLUDE.
+            models.Index(
+                fields=["workspace", "type", "occurred_at", "key", "value", "scale_max", "item"],
+                name="answer_ws_type_time_cover",
+            ),
             models.Index(fields=["workspace", "key", "occurred_at"], name="answer_ws_key_time"),
         ]
 

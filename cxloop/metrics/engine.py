@@ -311,11 +311,13 @@ def _invitations(workspace, filters: MetricFilter):
     return qs
 
 
-def _group_columns(qs, item: str, group_by: str, tz, key: str):
-    """(queryset, {column name: expression}) grouping by `group_by` under the name `key` ("g" or "g2")."""
+def _group_columns(qs, item: str, group_by: str, tz, key: str, span: tuple = (None, None)):
+    """(queryset, {column name: expression}) grouping by `group_by` under the name `key` ("g" or "g2");
+    `span` is the selection's (since, until), which keeps the SQL of local periods on SQLite short."""
     if group_by in _TIME_GROUPS:
         if connection.vendor == "sqlite":  # Trunc* would call Python for every row (periods.py)
-            return qs, {key: LocalPeriod("occurred_at", kind=group_by, tz=tz)}
+            since, until = span
+            return qs, {key: LocalPeriod("occurred_at", kind=group_by, tz=tz, since=since, until=until)}
         return qs, {key: _TIME_GROUPS[group_by]("occurred_at", tzinfo=tz)}
     if group_by == "channel":
         return qs, {key: F("channel")}
@@ -586,7 +588,7 @@ def _rows(
     columns: dict = {}
     grouped = qs
     for key, g in zip(("g", "g2"), groups, strict=False):
-        grouped, cols = _group_columns(grouped, item, g, tz, key)
+        grouped, cols = _group_columns(grouped, item, g, tz, key, (filters.since, filters.until))
         columns.update(cols)
     if share_by_theme:  # numerator: read items per theme (and other group); denominator: per other group
         raw = grouped.values(**columns).annotate(good=Count("pk", distinct=True))
@@ -595,7 +597,9 @@ def _rows(
             total = qs.aggregate(n=Count("pk", distinct=True))["n"]
             denominators = {None: total}
         else:
-            _, other_cols = _group_columns(qs, item, groups[0 if other == "g" else 1], tz, other)
+            _, other_cols = _group_columns(
+                qs, item, groups[0 if other == "g" else 1], tz, other, (filters.since, filters.until)
+            )
             denominators = {
                 r[other]: r["n"]
                 for r in qs.values(**other_cols).annotate(n=Count("pk", distinct=True)).order_by()

@@ -77,18 +77,30 @@ class LocalPeriod(Func):
 
     output_field = CharField()
 
-    def __init__(self, expression, *, kind: str, tz: ZoneInfo, now: datetime | None = None):
+    def __init__(
+        self,
+        expression,
+        *,
+        kind: str,
+        tz: ZoneInfo,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        now: datetime | None = None,
+    ):
+        """`since`/`until`: the selection's bounds, when it has them: only the clock changes between them
+        (with a year's margin) go into the SQL, two or three comparisons a row instead of seven or eight."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         super().__init__(expression)
         self.kind, self.zone = kind, str(tz)
-        self.last_year = (now or datetime.now(UTC)).year + YEARS_AHEAD
+        self.first_year = since.year - 1 if since else FIRST_YEAR
+        self.last_year = until.year + 1 if until else (now or datetime.now(UTC)).year + YEARS_AHEAD
 
     def as_sql(self, compiler, connection, **extra):
         column, params = compiler.compile(self.source_expressions[0])
         if params:  # the column appears several times below; only plain columns are expected
             raise ValueError("LocalPeriod takes a column, not an expression with parameters")
-        first, changes = offset_changes(self.zone, FIRST_YEAR, self.last_year)
+        first, changes = offset_changes(self.zone, self.first_year, self.last_year)
         shift = _offset_case(column, first, changes) if changes else _modifier(first)
         column = f"substr({column}, 1, 19)"  # whole seconds: SQLite rounds 59.9999995 s up to the next minute
         if self.kind == "day":

@@ -72,3 +72,26 @@ def test_sqlite_periods_equal_python_ones_around_every_clock_change(cast, zone):
             if got[i.pk] != expected(m, kind, tz)
         ]
         assert not wrong, wrong[:5]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="LocalPeriod is SQLite's; PostgreSQL truncates natively"
+)
+def test_bounds_keep_only_the_clock_changes_of_the_selection(cast):
+    tz = ZoneInfo("Europe/London")
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
+    moments = [datetime(2026, 3, 29, 0, 59, tzinfo=UTC), datetime(2026, 3, 29, 1, 0, tzinfo=UTC)]
+    items = FeedbackItem.objects.bulk_create(
+        FeedbackItem(workspace=cast.workspace, channel="survey", occurred_at=m) for m in moments
+    )
+    bounded = periods.LocalPeriod("occurred_at", kind="day", tz=tz, since=since, until=until)
+    got = (
+        FeedbackItem.objects.filter(pk__in=[i.pk for i in items])
+        .annotate(p=bounded)
+        .order_by("occurred_at")
+        .values_list("p", flat=True)
+    )
+    assert list(got) == ["2026-03-29", "2026-03-29"]
+    sql = str(FeedbackItem.objects.annotate(p=bounded).query)
+    wide = str(FeedbackItem.objects.annotate(p=periods.LocalPeriod("occurred_at", kind="day", tz=tz)).query)
+    assert sql.count("CASE WHEN") == 6 and wide.count("CASE WHEN") > 100  # 2025–2027: six changes
