@@ -60,10 +60,11 @@ def test_sqlite_periods_equal_python_ones_around_every_clock_change(cast, zone):
     items = FeedbackItem.objects.bulk_create(
         FeedbackItem(workspace=cast.workspace, channel="survey", occurred_at=m) for m in moments
     )
-    for kind in periods.KINDS:
+    span = {"since": min(moments), "until": max(moments) + timedelta(seconds=1)}
+    for kind, bounds in [(k, b) for k in periods.KINDS for b in ({}, span)]:
         got = dict(
             FeedbackItem.objects.filter(pk__in=[i.pk for i in items])
-            .annotate(p=periods.LocalPeriod("occurred_at", kind=kind, tz=tz))
+            .annotate(p=periods.LocalPeriod("occurred_at", kind=kind, tz=tz, **bounds))
             .values_list("pk", "p")
         )
         wrong = [
@@ -92,6 +93,16 @@ def test_bounds_keep_only_the_clock_changes_of_the_selection(cast):
         .values_list("p", flat=True)
     )
     assert list(got) == ["2026-03-29", "2026-03-29"]
-    sql = str(FeedbackItem.objects.annotate(p=bounded).query)
+    months = periods.LocalPeriod("occurred_at", kind="month", tz=tz, since=since, until=until)
+    sql = str(FeedbackItem.objects.annotate(p=months).query)
+    assert "strftime" not in sql and sql.count("CASE WHEN") == 6  # January … July: the labels themselves
+    long = periods.LocalPeriod(
+        "occurred_at",
+        kind="day",
+        tz=tz,
+        since=datetime(2024, 1, 1, tzinfo=UTC),
+        until=datetime(2026, 12, 31, tzinfo=UTC),
+    )  # 1,095 days: more than MAX_PERIODS, so the offset tree of 2023–2027's ten clock changes
+    assert str(FeedbackItem.objects.annotate(p=long).query).count("CASE WHEN") == 10
     wide = str(FeedbackItem.objects.annotate(p=periods.LocalPeriod("occurred_at", kind="day", tz=tz)).query)
-    assert sql.count("CASE WHEN") == 6 and wide.count("CASE WHEN") > 100  # 2025–2027: six changes
+    assert wide.count("CASE WHEN") > 100
