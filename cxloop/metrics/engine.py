@@ -342,15 +342,17 @@ def _group_columns(qs, item: str, group_by: str, tz, key: str, span: tuple = (No
 
 
 def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> dict:
+    """The counts and sums of a metric. Answers are counted by `value` (never null in their selection), a
+    column of the answers' covering index, so that PostgreSQL can read that index alone."""
     value = F("value")
     if metric == "response_rate":
         return {"n": Count("pk"), "good": Count("pk", filter=Q(response__status="completed"))}
     if metric in ("nps", "enps"):
         return {
-            "n": Count("pk"),
-            "promoters": Count("pk", filter=Q(value__gte=9)),
-            "passives": Count("pk", filter=Q(value__gte=7, value__lt=9)),
-            "detractors": Count("pk", filter=Q(value__lt=7)),
+            "n": Count("value"),
+            "promoters": Count("value", filter=Q(value__gte=9)),
+            "passives": Count("value", filter=Q(value__gte=7, value__lt=9)),
+            "detractors": Count("value", filter=Q(value__lt=7)),
         }
     if metric == "volume":
         return {"n": Count("pk")}
@@ -367,19 +369,19 @@ def _aggregates(metric: str, *, workspace=None, theme_id: int | None = None) -> 
             "negative": Count("pk", filter=Q(enrichment__sentiment="negative")),
         }
     sums = {
-        "n": Count("pk"),
+        "n": Count("value"),
         "total": Sum(value, output_field=FloatField()),
         "squares": Sum(value * value, output_field=FloatField()),
     }
     if metric == "csat":  # top-2-box of the answer's own scale (1–5 when it has none)
         top_low = Coalesce(F("scale_max"), Value(5)) - 1
-        sums["good"] = Count("pk", filter=Q(value__gte=top_low))
+        sums["good"] = Count("value", filter=Q(value__gte=top_low))
     elif metric == "ces":  # "easy": 5–7 on 1–7 (the default), the top two points of other scales
         top_low = Case(
             When(Q(scale_max__isnull=True) | Q(scale_max=7), then=Value(5)),
             default=F("scale_max") - 1,
         )
-        sums["good"] = Count("pk", filter=Q(value__gte=top_low))
+        sums["good"] = Count("value", filter=Q(value__gte=top_low))
     return sums
 
 
