@@ -56,6 +56,8 @@ def shop(owner):  # noqa: F811
             key="nps",
             type="nps",
             value=2 if detractor else 10,
+            scale_min=0,
+            scale_max=10,
             occurred_at=at,
             channel="survey",
         )
@@ -81,6 +83,7 @@ def test_overview_drills_down_to_the_detractors_in_the_inbox(live_server, shop, 
     assert "6" in chips  # the score range the card's link carries
     body = page.locator("main").inner_text()
     assert "late again" in body and "Lovely service" not in body
+    assert body.count("NPS 2") == 12  # each row shows its score
     page.screenshot(path=str(artifacts / "dashboards-drilldown.png"), full_page=True)
     _assert_healthy(w)
 
