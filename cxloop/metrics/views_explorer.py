@@ -25,6 +25,7 @@ from cxloop.accounts.access import workspace_view
 from cxloop.accounts.roles import Perm
 from cxloop.analysis.models import Theme
 from cxloop.core import charts
+from cxloop.core.chart_png import charts_png
 from cxloop.core.exceptions import ServiceError
 from cxloop.customers.models import Customer
 from cxloop.feedback import selectors as feedback_selectors
@@ -598,12 +599,12 @@ def explorer(request):
 @require_GET
 @workspace_view(Perm.VIEW_DATA)
 def explorer_export(request):
-    """The explorer's figures as a file: ?<the page's parameters>&format=csv|xlsx. Bad parameters answer the
-    page with its messages (400)."""
+    """The explorer's figures as a file: ?<the page's parameters>&format=csv|xlsx|png (png: its charts, one
+    above the other). Bad parameters answer the page with its messages (400)."""
     explored = explore(request)
     kind = request.GET.get("format", "")
-    if kind not in ("csv", "xlsx"):
-        explored.errors["format"] = "Choose an export format: csv or xlsx."
+    if kind not in ("csv", "xlsx", "png"):
+        explored.errors["format"] = "Choose an export format: csv, xlsx or png."
     selection, result = explored.selection, explored.result
     if explored.errors or selection is None or result is None:
         return render(request, "metrics/explorer.html", _context(request, explored), status=400)
@@ -616,7 +617,13 @@ def explorer_export(request):
         until=selection.until,
         ext=kind,
     )
-    if kind == "csv":
+    if kind == "png":
+        chart_list, _ = build_charts(selection, result)
+        if not chart_list:
+            explored.errors["format"] = "This selection has no chart to download (no figures)."
+            return render(request, "metrics/explorer.html", _context(request, explored), status=400)
+        response = HttpResponse(charts_png(chart_list), content_type="image/png")
+    elif kind == "csv":
         response = HttpResponse(exports.csv_text(result, about), content_type="text/csv; charset=utf-8")
     else:
         response = HttpResponse(

@@ -325,7 +325,7 @@ def test_bad_input_is_answered_with_a_message_beside_its_field(login, cast, para
 def test_export_needs_a_known_format(login, cast):
     response = login(cast.viewer).get(EXPORT, {"metric": "nps", "format": "pdf"})
     assert response.status_code == 400
-    assert "csv or xlsx" in response.context["errors"]["format"]
+    assert "csv, xlsx or png" in response.context["errors"]["format"]
 
 
 # -- isolation and cost --------------------------------------------------------------------------------------
@@ -417,3 +417,21 @@ def test_the_mean_of_one_question_by_its_key(login, cast):
     assert all(r.inbox is None for r in response.context["rows"])  # the Inbox cannot filter by a question
     missing = page.get(URL, {"metric": "mean", **Q1})
     assert missing.status_code == 200 and "answer_key" in missing.content.decode()
+
+
+def test_png_download_draws_the_charts_of_the_selection(login, cast):
+    import io
+
+    from PIL import Image
+
+    nps_items(cast.workspace, [10, 9, 3], at=JAN)
+    nps_items(cast.workspace, [10, 2], at=FEB)
+    page = login(cast.viewer)
+    response = page.get(EXPORT, {"metric": "nps", "group_by": "month", **Q1, "format": "png"})
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].endswith('.png"')
+    img = Image.open(io.BytesIO(response.content))
+    assert img.format == "PNG" and img.width >= 1000  # a 560-pixel chart at twice its size
+    nothing = {"metric": "nps", "group_by": "month", "since": "2020-01-01", "until": "2020-02-01"}
+    empty = page.get(EXPORT, {**nothing, "period": "custom", "format": "png"})
+    assert empty.status_code == 400 and "no chart" in empty.content.decode()
