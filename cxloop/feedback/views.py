@@ -4,6 +4,7 @@ by meaning (a text, or "like" an item), the feedback most similar first."""
 from __future__ import annotations
 
 import dataclasses
+import zoneinfo
 from datetime import date, datetime, time
 
 from django.http import Http404
@@ -20,13 +21,22 @@ from .models import Channel
 PAGE_SIZE = 50
 
 
-def _date(value: str, *, end: bool = False) -> datetime | None:
+def workspace_tz(workspace) -> zoneinfo.ZoneInfo:
+    """The zone the workspace's dates are read in (the one its dashboards use), UTC when unset or unknown."""
+    try:
+        return zoneinfo.ZoneInfo(getattr(workspace, "timezone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _date(value: str, *, end: bool = False, tz=None) -> datetime | None:
+    """A day of the filter form as the start (or, with end, the last moment) of that day in `tz`."""
     try:
         day = date.fromisoformat(value)
     except (TypeError, ValueError):
         return None
     moment = datetime.combine(day, time.max if end else time.min)
-    return timezone.make_aware(moment, timezone.get_default_timezone())
+    return timezone.make_aware(moment, tz or timezone.get_default_timezone())
 
 
 def _float(value: str | None) -> float | None:
@@ -44,15 +54,17 @@ SENTIMENTS = ("negative", "neutral", "positive")
 ANSWER_CHOICES = [(t, t.upper() if t != "rating" else "Rating") for t in selectors.SCORE_TYPES]
 
 
-def parse_filters(params) -> selectors.FeedbackFilter:
+def parse_filters(params, *, tz=None) -> selectors.FeedbackFilter:
+    """The Inbox's filters from its query string; days are read in `tz` (the workspace's: the dashboards'
+    drill-down links give days in it)."""
     channel = params.get("channel") or None
     sentiment = params.get("sentiment") or None
     answer = params.get("answer") or None
     return selectors.FeedbackFilter(
         channel=channel if channel in Channel.values else None,
         source=(params.get("source") or "").strip() or None,
-        since=_date(params.get("since")),
-        until=_date(params.get("until"), end=True),
+        since=_date(params.get("since"), tz=tz),
+        until=_date(params.get("until"), end=True, tz=tz),
         q=(params.get("q") or "").strip()[:200] or None,
         score_min=_float(params.get("score_min")),
         score_max=_float(params.get("score_max")),
@@ -128,7 +140,7 @@ def _theme_id(value: str | None) -> int | None:
 
 @workspace_view(Perm.VIEW_DATA)
 def inbox(request):
-    filters = parse_filters(request.GET)
+    filters = parse_filters(request.GET, tz=workspace_tz(request.workspace))
     like = _int(request.GET.get("like"))
     meaning = request.GET.get("mode") == "meaning"
     if like is not None or (meaning and filters.q):

@@ -172,3 +172,24 @@ def test_an_inbox_without_drilldown_filters_shows_no_chips(cast, login, story):
 def test_unknown_sentiment_shows_no_chip(cast, login, story):
     response = login(cast.viewer).get("/inbox/?sentiment=furious&segment=VIP")
     assert [c.label for c in response.context["chips"]] == ["Segment: VIP"]
+
+
+def test_dates_are_days_of_the_workspaces_time_zone_as_on_the_dashboards(cast, login):
+    from datetime import UTC, datetime
+
+    from cxloop.feedback.models import FeedbackItem
+
+    ws = cast.workspace
+    ws.timezone = "Europe/Paris"
+    ws.save(update_fields=["timezone"])
+    # 23:30 UTC on 9 March is 00:30 on 10 March in Paris: a 10 March item there, as the dashboards count it
+    FeedbackItem.objects.create(
+        workspace=ws,
+        channel="survey",
+        occurred_at=datetime(2026, 3, 9, 23, 30, tzinfo=UTC),
+        text="Late night",
+    )
+    page = login(cast.viewer)
+    on_the_tenth = page.get("/inbox/", {"since": "2026-03-10", "until": "2026-03-10"}).content.decode()
+    on_the_ninth = page.get("/inbox/", {"since": "2026-03-09", "until": "2026-03-09"}).content.decode()
+    assert "Late night" in on_the_tenth and "Late night" not in on_the_ninth
