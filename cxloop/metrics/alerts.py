@@ -34,7 +34,8 @@ from cxloop.accounts.models import Membership
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 from cxloop.feedback.models import Channel
 
-from . import engine
+from . import engine, formatting
+from .formatting import fmt, fmt_diff, fmt_interval
 from .models import MetricAlert
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,6 @@ SLICE_KEYS = ("channel", "touchpoint", "segment", "region", "source")
 MAX_ALERTS = 50
 MAX_RECIPIENTS = 50
 CHECK_HOUR = 7  # workspace time, on the first day of the next period
-_UNITS = {
-    "nps": "points",
-    "csat": "points",
-    "sentiment": "points",
-    "volume": "items",
-    "ces": "",
-    "rating": "",
-}
 _WATCHED = {"drop": ("down",), "rise": ("up",), "both": ("up", "down")}
 STATUS_LABELS = {
     "fired": "Sent",
@@ -71,39 +64,9 @@ STATUS_LABELS = {
 }
 
 
-# -- formatting (shared with reports.py) ---------------------------------------------------------------------
-def fmt(metric: str, value: float | None) -> str:
-    """NPS and sentiment as signed integers, CSAT as a percentage, CES and ratings with two decimals, volume
-    a count."""
-    if value is None:
-        return "–"
-    if metric in ("nps", "sentiment"):
-        whole = round(value)
-        return f"+{whole}" if whole > 0 else str(whole).replace("-", "−")
-    if metric == "csat":
-        return f"{value:.0f}%"
-    if metric in ("ces", "rating"):
-        return f"{value:.2f}"
-    return f"{value:,.0f}"
-
-
-def fmt_interval(metric: str, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "–"
-    return f"{fmt(metric, low)} to {fmt(metric, high)}"
-
-
-def fmt_diff(metric: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    decimals = 0 if metric == "volume" else 2 if metric in ("ces", "rating") else 1
-    return f"{value:+,.{decimals}f} {_UNITS.get(metric, '')}".strip().replace("-", "−")
-
-
+# -- formatting (cxloop/metrics/formatting.py; emails write p-values with spaces) --------------------------
 def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "p not computable"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return formatting.fmt_p(p, spaced=True)
 
 
 def describe_filters(filters: dict) -> str:

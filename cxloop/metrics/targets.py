@@ -23,6 +23,7 @@ from django.utils import timezone
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 
 from . import engine
+from .formatting import fmt
 from .models import MetricTarget
 
 TARGET_METRICS = {  # metric → (label, lowest, highest) of the figure a target is set on
@@ -80,13 +81,7 @@ def period_window(period: str, now: datetime, tz) -> tuple[datetime, datetime]:
 
 
 def _fmt(metric: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    if metric in ("nps", "enps", "sentiment"):
-        return f"{value:+.0f}"
-    if metric in ("csat", "response_rate"):
-        return f"{value:.0f}%"
-    return f"{value:.2f}"
+    return fmt(metric, value)
 
 
 def target_status(*, target: MetricTarget, now: datetime | None = None) -> TargetStatus:

@@ -30,7 +30,8 @@ from cxloop.accounts.roles import Perm
 from cxloop.core import charts
 from cxloop.feedback.models import Channel
 
-from . import engine, selectors
+from . import engine, formatting, selectors
+from .formatting import fmt, fmt_diff, fmt_interval
 
 PERIODS = (
     ("30", "Last 30 days"),
@@ -55,8 +56,7 @@ METRIC_HINTS = {
     "ces": "mean effort score (higher is easier)",
     "volume": "feedback items",
 }
-UNITS = {"nps": "points", "csat": "points", "ces": "", "volume": "items", "sentiment": "points"}
-SIGNED = ("nps", "sentiment")
+SIGNED = formatting.SIGNED
 ANSWER_OF = {"nps": "nps", "csat": "csat", "ces": "ces"}  # the Inbox's answer= for a metric
 
 
@@ -175,43 +175,8 @@ def parse_selection(params, *, workspace, today: date) -> tuple[Selection | None
 
 
 # -- figures as the page prints them ------------------------------------------------------------------------
-def _minus(text: str) -> str:
-    return text.replace("-", "−")
-
-
-def fmt(metric: str, value: float | None) -> str:
-    """NPS and sentiment as signed integers, CSAT as a percentage, CES with two decimals, volume a count."""
-    if value is None:
-        return "–"
-    if metric in SIGNED:
-        whole = round(value)
-        return f"+{whole}" if whole > 0 else _minus(str(whole))
-    if metric == "csat":
-        return f"{value:.0f}%"
-    if metric == "ces":
-        return f"{value:.2f}"
-    return f"{value:,.0f}"
-
-
-def fmt_interval(metric: str, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "–"
-    return f"{fmt(metric, low)} to {fmt(metric, high)}"
-
-
 def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "p not computable"
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}" if p < 0.01 else f"p={p:.2f}"
-
-
-def fmt_diff(metric: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    decimals = 0 if metric == "volume" else 2 if metric == "ces" else 1
-    text = _minus(f"{value:+,.{decimals}f}")
-    unit = UNITS[metric]
-    return f"{text} {unit}".strip()
+    return formatting.fmt_p(p)
 
 
 def shown(group: str, label: str) -> str:

@@ -31,7 +31,8 @@ from cxloop.customers.models import Customer
 from cxloop.feedback import selectors as feedback_selectors
 from cxloop.feedback.models import Channel
 
-from . import engine, exports
+from . import engine, exports, formatting
+from .formatting import fmt, fmt_interval
 
 METRIC_LABELS = {
     "nps": "NPS",
@@ -68,9 +69,7 @@ PERIODS = (
     ("custom", "Custom dates"),
 )
 DEFAULTS = {"metric": "nps", "group_by": "month", "period": "12m"}  # a first visit, without a query
-SIGNED = ("nps", "enps", "sentiment")  # −100…100
-PERCENT = ("csat", "theme_share", "response_rate")  # 0…100
-MEANS = ("ces", "rating", "mean")  # two decimals
+SIGNED, PERCENT, MEANS = formatting.SIGNED, formatting.PERCENT, formatting.MEANS
 MAX_TEXT = 200  # characters of a free-text filter
 MAX_TABLE_ROWS = 500  # rows shown on the page (the export has them all)
 MAX_CHARTS = 6  # small multiples when there are two groups
@@ -275,26 +274,6 @@ def run(selection: Selection, *, workspace) -> engine.MetricResult:
 
 
 # -- figures as the page prints them ------------------------------------------------------------------------
-def fmt(metric: str, value: float | None) -> str:
-    """NPS and sentiment as signed integers, CSAT as a percentage, CES and ratings with two decimals."""
-    if value is None:
-        return "–"
-    if metric in SIGNED:
-        whole = round(value)
-        return f"+{whole}" if whole > 0 else str(whole)
-    if metric in PERCENT:
-        return f"{value:.0f}%"
-    if metric in MEANS:
-        return f"{value:.2f}"
-    return f"{value:,.0f}"
-
-
-def fmt_interval(metric: str, low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "–"
-    return f"{fmt(metric, low)} to {fmt(metric, high)}"
-
-
 def shown(group: str | None, label: str | None) -> str:
     """A group's label for people: channels by name, an empty value as "(none)"."""
     if label is None:

@@ -62,7 +62,7 @@ def test_metric_card_shows_the_hand_counted_nps_its_interval_and_the_significant
 
     expected = stats.nps(20, 10, 10)
     assert (d["value"], d["n"], d["too_few"]) == ("+25", 40, False)
-    assert d["interval"] == explorer.fmt_interval("nps", expected.low, expected.high) == "-1 to +48"
+    assert d["interval"] == explorer.fmt_interval("nps", expected.low, expected.high) == "−1 to +48"
     assert d["direction"] == "down"
     assert d["change"].startswith("−75.0 points against 2026-05-31 to 2026-06-30: significant (")
     assert inbox_ids(login(cast.viewer), d["inbox"]) == set(
@@ -71,7 +71,7 @@ def test_metric_card_shows_the_hand_counted_nps_its_interval_and_the_significant
         a for a in _items_with("nps", cast.workspace, "2026-07-01", "2026-08-01")
     )
     content = response.content.decode()
-    assert "+25" in content and "95% CI -1 to +48 · n=40" in content
+    assert "+25" in content and "95% CI −1 to +48 · n=40" in content
 
 
 def _items_with(kind, workspace, since, until):
@@ -98,7 +98,7 @@ def test_trend_by_week_links_every_week_to_exactly_its_answers(cast, login, shop
     assert [(r.group, r.value, r.n, r.too_few) for r in d["rows"]] == [
         ("2026-06-29", "+100", 20, True),  # the week of Friday 3 July
         ("2026-07-06", "0", 10, True),
-        ("2026-07-20", "-100", 10, True),
+        ("2026-07-20", "−100", 10, True),
     ]
     assert d["chart"].title == "NPS by week"
     for row in d["rows"]:
@@ -131,7 +131,7 @@ def test_bars_show_nps_by_region_with_intervals_and_links(cast, login, shop, boa
     d = widget(response).data
     assert [(r.group, r.value, r.interval, r.n, r.too_few) for r in d["rows"]] == [
         ("South East", "+67", explorer.fmt_interval("nps", *_ci(20, 10, 0)), 30, False),
-        ("North West", "-100", explorer.fmt_interval("nps", *_ci(0, 0, 10)), 10, True),
+        ("North West", "−100", explorer.fmt_interval("nps", *_ci(0, 0, 10)), 10, True),
     ]
     assert query_of(d["rows"][1].inbox) == {
         "answer": "nps", "region": "North West", "since": "2026-07-01", "until": "2026-07-31"
@@ -155,7 +155,7 @@ def test_heatmap_region_by_month_has_each_cell_with_its_figure_and_link(cast, lo
     }
     assert grid == {
         "South East": [("+100", 40, "heat-5"), ("+67", 30, "heat-5")],
-        "North West": [None, ("-100", 10, "heat-few")],
+        "North West": [None, ("−100", 10, "heat-few")],
     }
     north_july = d["grid"][1][1][1]
     assert query_of(north_july["inbox"])["since"] == "2026-07-01"
@@ -225,7 +225,7 @@ def test_dashboard_wide_filters_apply_to_every_widget(cast, login, shop, board_w
         {"kind": "verbatims"},
     )
     response = show(login(cast.viewer), board, {**JULY, "region": "North West"})
-    assert (widget(response, 0).data["value"], widget(response, 0).data["n"]) == ("-100", 10)
+    assert (widget(response, 0).data["value"], widget(response, 0).data["n"]) == ("−100", 10)
     assert [(r.group, r.n) for r in widget(response, 1).data["rows"]] == [("delivery", 10)]
     assert all(i.customer_id == shop["nw"].pk for i in widget(response, 2).data["items"])
     assert query_of(widget(response, 0).data["inbox"])["region"] == "North West"
@@ -257,7 +257,7 @@ def test_the_widgets_own_value_wins_and_says_so(cast, login, shop, board_with):
 def test_country_and_plan_filter_the_figures_but_give_no_inbox_links(cast, login, shop, board_with):
     board = board_with({"kind": "bar", "metric": "nps", "group_by": "touchpoint", "filters": {"plan": "pro"}})
     d = widget(show(login(cast.viewer), board)).data
-    assert [(r.group, r.value, r.n, r.inbox) for r in d["rows"]] == [("delivery", "-100", 10, None)]
+    assert [(r.group, r.value, r.n, r.inbox) for r in d["rows"]] == [("delivery", "−100", 10, None)]
 
 
 def test_bad_filters_are_named_and_show_no_figures(cast, login, shop, board_with):

@@ -73,6 +73,7 @@ def test_overview_drills_down_to_the_detractors_in_the_inbox(live_server, shop, 
     card = page.locator(".ov-card").filter(has_text="NPS").first
     assert "+40" in card.inner_text()  # 28 promoters, 12 detractors of 40: NPS +40
     assert "n=40" in card.inner_text()
+    page.wait_for_load_state("networkidle")  # nothing in flight when the click navigates away
     page.screenshot(path=str(artifacts / "dashboards-overview.png"), full_page=True)
     _assert_healthy(w)
 
@@ -96,6 +97,7 @@ def test_explorer_and_key_drivers_render_their_charts(live_server, shop, open_pa
     assert page.locator("figure.chart svg").count() >= 1
     table = page.locator("table.explorer-table").inner_text()
     assert "North West" in table and "South East" in table
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(artifacts / "dashboards-explorer.png"), full_page=True)
     _assert_healthy(w)
 

@@ -59,7 +59,7 @@ def rows(response):
 
 def signed(value: float) -> str:
     whole = round(value)
-    return f"+{whole}" if whole > 0 else str(whole)
+    return f"+{whole}" if whole > 0 else str(whole).replace("-", "−")
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -99,7 +99,7 @@ def test_nps_by_month_shows_the_hand_computed_values(login, cast):
     jan, feb = stats.nps(3, 1, 1), stats.nps(1, 0, 3)
     assert rows(response) == [
         ("2026-01", "", "+40", f"{signed(jan.low)} to {signed(jan.high)}", 5, True),
-        ("2026-02", "", "-50", f"{signed(feb.low)} to {signed(feb.high)}", 4, True),
+        ("2026-02", "", "−50", f"{signed(feb.low)} to {signed(feb.high)}", 4, True),
     ]
     html = response.content.decode()
     assert "too few answers" in html and "explorer-few" in html
@@ -138,7 +138,7 @@ def test_two_groups_month_then_channel(login, cast):
     assert got == {
         ("2026-01", "Email"): ("+33", 3),
         ("2026-01", "Chat"): ("+100", 1),
-        ("2026-02", "Email"): ("-100", 2),
+        ("2026-02", "Email"): ("−100", 2),
     }
     # one line over the months per channel, the largest channel first; gaps where a month has no answers
     charts = response.context["charts"]
@@ -160,7 +160,7 @@ def test_two_groups_without_time_draw_a_bar_chart_per_first_group(login, cast):
     got = {(g, g2): (value, n) for g, g2, value, _, n, _ in rows(response)}
     assert got == {
         ("Email", "zendesk"): ("+100", 2),
-        ("Email", "typeform"): ("-100", 1),
+        ("Email", "typeform"): ("−100", 1),
         ("Chat", "zendesk"): ("0", 1),
     }
     charts = response.context["charts"]
@@ -396,7 +396,7 @@ def test_values_are_formatted_per_metric():
     fmt = views_explorer.fmt
     assert [fmt("nps", 12.4), fmt("nps", -3.6), fmt("nps", 0.3), fmt("sentiment", 99.6)] == [
         "+12",
-        "-4",
+        "−4",
         "0",
         "+100",
     ]
