@@ -138,7 +138,7 @@ def board_detail(request, dashboard_id: int):
     context["widget_count"] = len(board_widgets)
     if metric_selectors.first_feedback_at(workspace=workspace) is None:
         return render(request, "boards/detail.html", {**context, "no_data": True})
-    today = timezone.now().astimezone(overview._tz(workspace)).date()
+    today = timezone.now().astimezone(workspace.zone).date()
     selection, errors = overview.parse_selection(params, workspace=workspace, today=today)
     context.update(_menus(workspace), errors=errors, selection=selection)
     if selection is not None:

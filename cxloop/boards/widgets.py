@@ -20,6 +20,7 @@ from cxloop.metrics import drivers, engine
 from cxloop.metrics import selectors as metric_selectors
 from cxloop.metrics import views as overview
 from cxloop.metrics import views_explorer as explorer
+from cxloop.metrics.formatting import fmt_diff, fmt_p
 
 from .models import Widget
 
@@ -29,7 +30,6 @@ MAX_HEAT_COLUMNS = 16
 TOP_THEMES = 10
 VERBATIMS = 8
 MAX_DRIVERS_LISTED = 8
-UNITS = {"volume": "items", "ces": "", "rating": ""}  # of a difference; others: points
 
 
 @dataclass
@@ -104,45 +104,11 @@ def table_rows(chosen: explorer.Selection, result: engine.MetricResult) -> list[
     return rows
 
 
-# -- figures -------------------------------------------------------------------------------------------------
-def fmt_diff(metric: str, value: float | None) -> str:
-    if value is None:
-        return "–"
-    decimals = 0 if metric == "volume" else 2 if metric in ("ces", "rating") else 1
-    unit = UNITS.get(metric, "points")
-    return f"{value:+,.{decimals}f} {unit}".replace("-", "−").strip()
-
-
-def change_sentence(
-    metric: str, change: engine.Change | None, selection: overview.Selection
-) -> tuple[str, str]:
-    """(one sentence on the change against the period before, its direction: up/down/flat/none)."""
-    before = f"{selection.before[0].isoformat()} to {selection.before[1].isoformat()}"
-    things = "feedback" if metric == "volume" else "answers"
-    if change is None:
-        return f"No {things} in this period or the one before.", "none"
-    if change.baseline.n == 0:
-        return f"Nothing to compare with: no {things} from {before}.", "none"
-    if change.current.n == 0:
-        return f"No {things} in this period; {change.baseline.n:,} before.", "none"
-    if metric != "volume" and (change.current.too_few or change.baseline.too_few):
-        return (
-            f"Too few answers to test a change against {before} "
-            f"(n={change.current.n:,} now, {change.baseline.n:,} before).",
-            "none",
-        )
-    diff = fmt_diff(metric, change.difference)
-    test = f"{change.test}, {overview.fmt_p(change.p_value)}"
-    if change.significant:
-        return f"{diff} against {before}: significant ({test}).", change.direction
-    return f"No significant change against {before} ({diff}; {test}).", "flat"
-
-
 # -- one function per kind -----------------------------------------------------------------------------------
 def metric_card(widget, chosen, selection, *, workspace) -> dict:
     changes = engine.compare(workspace=workspace, metric=chosen.metric, filters=chosen.filters)
     change = changes[0] if changes else None
-    sentence, direction = change_sentence(chosen.metric, change, selection)
+    sentence, direction = overview.change_sentence(chosen.metric, change, selection)
     current = change.current if change else None
     volume = chosen.metric == "volume"
     return {
@@ -307,7 +273,7 @@ def themes(widget, chosen, selection, *, workspace) -> dict:
                         "before": explorer.fmt("theme_share", c.baseline.value),
                         "now": explorer.fmt("theme_share", c.current.value),
                         "difference": fmt_diff("theme_share", c.difference),
-                        "test": f"{c.test}, {overview.fmt_p(c.p_value)}",
+                        "test": f"{c.test}, {fmt_p(c.p_value)}",
                         "inbox": inbox(replace(chosen, metric="volume"), None, theme=c.key or ""),
                     }
                 )

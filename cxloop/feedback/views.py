@@ -4,7 +4,6 @@ by meaning (a text, or "like" an item), the feedback most similar first."""
 from __future__ import annotations
 
 import dataclasses
-import zoneinfo
 from datetime import date, datetime, time
 
 from django.http import Http404
@@ -19,14 +18,6 @@ from . import selectors
 from .models import Channel
 
 PAGE_SIZE = 50
-
-
-def workspace_tz(workspace) -> zoneinfo.ZoneInfo:
-    """The zone the workspace's dates are read in (the one its dashboards use), UTC when unset or unknown."""
-    try:
-        return zoneinfo.ZoneInfo(getattr(workspace, "timezone", "") or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _date(value: str, *, end: bool = False, tz=None) -> datetime | None:
@@ -140,7 +131,7 @@ def _theme_id(value: str | None) -> int | None:
 
 @workspace_view(Perm.VIEW_DATA)
 def inbox(request):
-    filters = parse_filters(request.GET, tz=workspace_tz(request.workspace))
+    filters = parse_filters(request.GET, tz=request.workspace.zone)
     like = _int(request.GET.get("like"))
     meaning = request.GET.get("mode") == "meaning"
     if like is not None or (meaning and filters.q):

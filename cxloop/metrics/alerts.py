@@ -242,7 +242,7 @@ def alert_check(*, alert: MetricAlert, now: datetime | None = None) -> AlertChec
     """Check the alert on its last complete period, fire it when due (see the module's docstring) and
     record the result on the alert."""
     now = now or timezone.now()
-    tz = engine._tz(alert.workspace)
+    tz = alert.workspace.zone
     since, until = last_complete_period(alert.every, now, tz)
     filters = engine.MetricFilter(since=since, until=until, **{k: str(v) for k, v in alert.filters.items()})
     changes = engine.compare(
@@ -364,9 +364,7 @@ def _clean(*, workspace, name: str, metric: str, filters: dict | None, every: st
 
 
 def _schedule(alert: MetricAlert, now: datetime) -> None:
-    alert.next_run_at = (
-        next_check_at(alert.every, now, engine._tz(alert.workspace)) if alert.enabled else None
-    )
+    alert.next_run_at = next_check_at(alert.every, now, alert.workspace.zone) if alert.enabled else None
 
 
 def alert_save(

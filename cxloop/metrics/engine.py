@@ -41,7 +41,6 @@ segment exists and why its number is not to be trusted.
 from __future__ import annotations
 
 import math
-import zoneinfo
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -210,13 +209,6 @@ def check_choices(
             "theme_share is the share of read texts that mention a theme: give a theme_id or group by theme.",
             field="metric",
         )
-
-
-def _tz(workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 # -- the queryset --------------------------------------------------------------------------------------------
@@ -701,7 +693,7 @@ def metric(
             f"Unknown weight {weight[:40]!r}; choose one of {', '.join(WEIGHTS)} (or leave it out).",
             field="weight",
         )
-    tz = _tz(workspace)
+    tz = workspace.zone
     rows = _rows(workspace, metric, filters, group_by, then_by, tz, weight)
     rows = _order(metric, rows, group_by, then_by, top_themes)
     make = _weighted_result if weight else _result
@@ -827,7 +819,7 @@ def compare(
         raise ServiceError(
             "Changes compare groups, not periods: leave out the time group_by.", field="group_by"
         )
-    tz = _tz(workspace)
+    tz = workspace.zone
     pairs: list[tuple[_Row | None, dict, dict]] = []
     if against == "previous":
         if not (filters.since and filters.until):

@@ -175,7 +175,7 @@ def build_report(
     """The report's figures for the last complete period before `now` (about a dozen engine queries)."""
     now = now or timezone.now()
     filters = dict(filters or {})
-    tz = engine._tz(workspace)
+    tz = workspace.zone
     since, until = report_period(frequency, now, tz)
     selection = engine.MetricFilter(since=since, until=until, **{k: str(v) for k, v in filters.items()})
     length = until - since
@@ -452,7 +452,7 @@ def report_save(
     if ScheduledReport.objects.filter(workspace=workspace).count() >= MAX_REPORTS:
         raise ServiceError(f"A workspace has at most {MAX_REPORTS} scheduled reports.", field="name")
     report = ScheduledReport(workspace=workspace, created_by=actor, **fields)
-    report.next_run_at = next_send_at(frequency, now or timezone.now(), engine._tz(workspace))
+    report.next_run_at = next_send_at(frequency, now or timezone.now(), workspace.zone)
     try:
         with transaction.atomic():
             report.save()

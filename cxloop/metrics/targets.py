@@ -80,22 +80,18 @@ def period_window(period: str, now: datetime, tz) -> tuple[datetime, datetime]:
     return start, now
 
 
-def _fmt(metric: str, value: float | None) -> str:
-    return fmt(metric, value)
-
-
 def target_status(*, target: MetricTarget, now: datetime | None = None) -> TargetStatus:
     """The target's figure over its period now, and its status (one engine query)."""
     now = now or timezone.now()
-    since, until = period_window(target.period, now, engine._tz(target.workspace))
+    since, until = period_window(target.period, now, target.workspace.zone)
     filters = engine.MetricFilter(since=since, until=until, **{k: str(v) for k, v in target.filters.items()})
     results = engine.metric(workspace=target.workspace, metric=target.metric, filters=filters).results
     result = results[0] if results else None
-    goal = _fmt(target.metric, target.target)
+    goal = fmt(target.metric, target.target)
     if result is None or result.value is None:
         return TargetStatus(target, since, until, result, "no_data", "No answers in this period yet.")
-    value = _fmt(target.metric, result.value)
-    interval = f"95% interval {_fmt(target.metric, result.ci_low)} to {_fmt(target.metric, result.ci_high)}"
+    value = fmt(target.metric, result.value)
+    interval = f"95% interval {fmt(target.metric, result.ci_low)} to {fmt(target.metric, result.ci_high)}"
     if result.too_few:
         status, text = "too_few", f"{value} from only {result.n} answers: too few to judge against {goal}."
     elif result.value >= target.target:

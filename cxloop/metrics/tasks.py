@@ -59,7 +59,7 @@ def _claim(model, item, after: datetime) -> bool:
 
 def run_due(*, now: datetime | None = None) -> TickResult:
     """Run every alert check and report that is due at `now` (see the module's docstring)."""
-    from . import alerts, engine, reports
+    from . import alerts, reports
     from .models import MetricAlert, ScheduledReport
 
     now = now or timezone.now()
@@ -70,9 +70,7 @@ def run_due(*, now: datetime | None = None) -> TickResult:
         .order_by("next_run_at", "pk")[:BATCH]
     )
     for alert in due_alerts:
-        if not _claim(
-            MetricAlert, alert, alerts.next_check_at(alert.every, now, engine._tz(alert.workspace))
-        ):
+        if not _claim(MetricAlert, alert, alerts.next_check_at(alert.every, now, alert.workspace.zone)):
             continue
         try:
             alerts.alert_check(alert=alert, now=now)
@@ -89,7 +87,7 @@ def run_due(*, now: datetime | None = None) -> TickResult:
         .order_by("next_run_at", "pk")[:BATCH]
     )
     for report in due_reports:
-        after = reports.next_send_at(report.frequency, now, engine._tz(report.workspace))
+        after = reports.next_send_at(report.frequency, now, report.workspace.zone)
         if not _claim(ScheduledReport, report, after):
             continue
         try:

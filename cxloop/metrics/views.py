@@ -14,7 +14,6 @@ of a period is included, as in the Inbox.
 from __future__ import annotations
 
 import calendar
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -31,7 +30,7 @@ from cxloop.core import charts
 from cxloop.feedback.models import Channel
 
 from . import engine, formatting, selectors
-from .formatting import fmt, fmt_diff, fmt_interval
+from .formatting import fmt, fmt_diff, fmt_interval, fmt_p
 
 PERIODS = (
     ("30", "Last 30 days"),
@@ -58,13 +57,6 @@ METRIC_HINTS = {
 }
 SIGNED = formatting.SIGNED
 ANSWER_OF = {"nps": "nps", "csat": "csat", "ces": "ces"}  # the Inbox's answer= for a metric
-
-
-def _tz(workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 # -- the selection ------------------------------------------------------------------------------------------
@@ -161,7 +153,7 @@ def parse_selection(params, *, workspace, today: date) -> tuple[Selection | None
         errors["channel"] = "Unknown channel; choose one from the list."
     if errors or since is None or until is None:
         return None, errors
-    tz = _tz(workspace)
+    tz = workspace.zone
     filters = engine.MetricFilter(
         since=datetime.combine(since, time.min, tzinfo=tz),
         until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz),
@@ -175,10 +167,6 @@ def parse_selection(params, *, workspace, today: date) -> tuple[Selection | None
 
 
 # -- figures as the page prints them ------------------------------------------------------------------------
-def fmt_p(p: float | None) -> str:
-    return formatting.fmt_p(p)
-
-
 def shown(group: str, label: str) -> str:
     if label == "":
         return f"(no {group})"
@@ -237,11 +225,16 @@ class Card:
     detractors: str = ""  # NPS: the Inbox with the detractors
 
 
-def _change_sentence(metric: str, change: engine.Change, selection: Selection) -> tuple[str, str]:
-    name = METRIC_NAMES[metric]
+def change_sentence(
+    metric: str, change: engine.Change | None, selection: Selection, *, name: str = ""
+) -> tuple[str, str]:
+    """(one sentence on the change against the period before, naming the figure when `name` is given; its
+    direction: up, down, flat or none). The overview's cards and the dashboards' metric cards say it alike."""
     things = "feedback" if metric == "volume" else "answers"
     before_since, before_until = selection.before
     period = f"{before_since.isoformat()} to {before_until.isoformat()}"
+    if change is None:
+        return f"No {things} in this period or the one before.", "none"
     if change.baseline.n == 0:
         return (
             f"Nothing to compare with: no {things} from {period}.",
@@ -261,7 +254,7 @@ def _change_sentence(metric: str, change: engine.Change, selection: Selection) -
     diff = fmt_diff(metric, change.difference)
     test = f"{change.test}, {fmt_p(change.p_value)}"
     if change.significant:
-        return f"{name} {diff} against {period}: significant ({test}).", change.direction
+        return f"{name} {diff}".strip() + f" against {period}: significant ({test}).", change.direction
     return f"No significant change against {period} ({diff}; {test}).", "flat"
 
 
@@ -301,7 +294,9 @@ def build_cards(
             if cur.n:
                 card.value = fmt(metric, cur.value)
                 card.interval = fmt_interval(metric, cur.ci_low, cur.ci_high) if metric != "volume" else ""
-            card.change, card.direction = _change_sentence(metric, change, selection)
+            card.change, card.direction = change_sentence(
+                metric, change, selection, name=METRIC_NAMES[metric]
+            )
             if partial and metric == "volume" and change.baseline.n:
                 card.change = (
                     f"Not compared: the feedback starts on {first_day.isoformat()}, within the period "
@@ -561,7 +556,7 @@ def overview(request):
     first = selectors.first_feedback_at(workspace=workspace)
     if first is None:
         return render(request, "metrics/overview.html", {**context, "no_data": True})
-    today = timezone.now().astimezone(_tz(workspace)).date()
+    today = timezone.now().astimezone(workspace.zone).date()
     selection, errors = parse_selection(request.GET, workspace=workspace, today=today)
     asked = values.get("period") or (
         "custom" if values.get("since") or values.get("until") else DEFAULT_PERIOD
@@ -573,7 +568,7 @@ def overview(request):
         return render(request, "metrics/overview.html", context)
     cards = selectors.overview_cards(workspace=workspace, filters=selection.filters)
     # feedback that starts inside the period before makes its volumes incomparable (not its scores)
-    first_day = first.astimezone(_tz(workspace)).date()
+    first_day = first.astimezone(workspace.zone).date()
     partial = starts_within_before(selection, first_day)
     context.update(cards=build_cards(cards, selection, first_day=first_day), first_day=first_day)
     if selectors.selection_is_empty(cards):

@@ -10,7 +10,6 @@ period's last day is included, as in the Inbox.
 from __future__ import annotations
 
 import calendar
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -78,13 +77,6 @@ FILTER_FIELDS = ("channel", "source", "touchpoint", "segment", "region", "theme"
 ANSWER_METRICS = ("nps", "csat", "ces", "rating")
 INBOX_GROUPS = ("channel", "source", "touchpoint", "segment", "region", "theme")  # the Inbox's filters
 FORM_FIELDS = ("metric", "group_by", "then_by", "period", "since", "until", *FILTER_FIELDS)
-
-
-def _tz(workspace) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(workspace.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def metric_label(metric: str) -> str:
@@ -235,7 +227,7 @@ def parse_selection(params, *, workspace, themes: list[tuple[Theme, str]], today
             errors["theme"] = "Unknown theme; choose one from the list."
     if errors:
         return None, errors
-    tz = _tz(workspace)
+    tz = workspace.zone
     filters = engine.MetricFilter(
         since=datetime.combine(since, time.min, tzinfo=tz) if since else None,
         until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None,
@@ -512,7 +504,7 @@ class Explored:
 
 def explore(request) -> Explored:
     workspace = request.workspace
-    today = timezone.now().astimezone(_tz(workspace)).date()
+    today = timezone.now().astimezone(workspace.zone).date()
     themes = theme_choices(workspace=workspace)
     values = form_values(request.GET)
     selection, errors = parse_selection(values, workspace=workspace, themes=themes, today=today)
