@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from cxloop.accounts.models import Membership
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
-from cxloop.feedback.models import Channel
 
 from . import engine, formatting
 from .formatting import fmt, fmt_diff, fmt_interval
 from .models import MetricAlert
+from .slices import clean_name, clean_slice
 
 log = logging.getLogger(__name__)
 
@@ -311,30 +311,14 @@ def recipient_names(*, workspace, alerts: list[MetricAlert]) -> dict[int, str]:
 
 # -- services ------------------------------------------------------------------------------------------------
 def _clean(*, workspace, name: str, metric: str, filters: dict | None, every: str, watch: str, recipients):
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("Give the alert a name.", field="name")
-    if len(name) > 120:
-        raise ServiceError("The name is longer than 120 characters.", field="name")
+    name = clean_name(name, what="alert")
     if metric not in ALERT_METRICS:
         raise ServiceError(f"Alerts watch one of {', '.join(ALERT_METRICS)}.", field="metric")
     if every not in MetricAlert.Every.values:
         raise ServiceError(f"Check every: one of {', '.join(MetricAlert.Every.values)}.", field="every")
     if watch not in MetricAlert.Watch.values:
         raise ServiceError(f"Watch for: one of {', '.join(MetricAlert.Watch.values)}.", field="watch")
-    clean_filters = {}
-    for key, val in (filters or {}).items():
-        if key not in SLICE_KEYS:
-            raise ServiceError(
-                f"Unknown filter {str(key)[:40]!r}; use {', '.join(SLICE_KEYS)}.", field="filters"
-            )
-        val = str(val or "").strip()
-        if len(val) > 100:
-            raise ServiceError(f"The {key} filter is longer than 100 characters.", field="filters")
-        if key == "channel" and val and val not in Channel.values:
-            raise ServiceError(f"Unknown channel {val[:40]!r}.", field="channel")
-        if val:
-            clean_filters[key] = val
+    clean_filters = clean_slice(filters, SLICE_KEYS)
     ids = []
     for raw in recipients or []:
         try:

@@ -34,11 +34,11 @@ from django.utils import timezone
 
 from cxloop.core import charts
 from cxloop.core.exceptions import Conflict, NotFound, ServiceError
-from cxloop.feedback.models import Channel
 
 from . import engine
 from .alerts import describe_filters, fmt, fmt_diff, fmt_interval, fmt_p
 from .models import ScheduledReport
+from .slices import clean_name, clean_slice
 
 REPORT_HOUR = 8
 MAX_RECIPIENTS = 20
@@ -405,28 +405,12 @@ def parse_recipients(raw) -> list[str]:
 
 
 def _clean(*, name: str, frequency: str, recipients, filters: dict | None) -> dict:
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("Give the report a name.", field="name")
-    if len(name) > 120:
-        raise ServiceError("The name is longer than 120 characters.", field="name")
+    name = clean_name(name, what="report")
     if frequency not in ScheduledReport.Frequency.values:
         raise ServiceError(
             f"Frequency: one of {', '.join(ScheduledReport.Frequency.values)}.", field="frequency"
         )
-    clean_filters = {}
-    for key, val in (filters or {}).items():
-        if key not in FILTER_KEYS:
-            raise ServiceError(
-                f"Unknown filter {str(key)[:40]!r}; use {', '.join(FILTER_KEYS)}.", field="filters"
-            )
-        val = str(val or "").strip()
-        if len(val) > 100:
-            raise ServiceError(f"The {key} filter is longer than 100 characters.", field="filters")
-        if key == "channel" and val and val not in Channel.values:
-            raise ServiceError(f"Unknown channel {val[:40]!r}.", field="channel")
-        if val:
-            clean_filters[key] = val
+    clean_filters = clean_slice(filters, FILTER_KEYS)
     return {
         "name": name,
         "frequency": frequency,

@@ -25,6 +25,7 @@ from cxloop.core.exceptions import Conflict, NotFound, ServiceError
 from . import engine
 from .formatting import fmt
 from .models import MetricTarget
+from .slices import clean_name, clean_slice
 
 TARGET_METRICS = {  # metric → (label, lowest, highest) of the figure a target is set on
     "nps": ("NPS", -100.0, 100.0),
@@ -123,11 +124,7 @@ def target_get(*, workspace, target_id: int) -> MetricTarget:
 
 
 def _clean(*, name: str, metric: str, target, period: str, filters: dict | None) -> dict:
-    name = (name or "").strip()
-    if not name:
-        raise ServiceError("Give the target a name.", field="name")
-    if len(name) > 120:
-        raise ServiceError("The name is longer than 120 characters.", field="name")
+    name = clean_name(name, what="target")
     if metric not in TARGET_METRICS:
         raise ServiceError(f"Targets can be set on {', '.join(TARGET_METRICS)}.", field="metric")
     try:
@@ -139,17 +136,7 @@ def _clean(*, name: str, metric: str, target, period: str, filters: dict | None)
         raise ServiceError(f"A target for {label} lies between {lo:g} and {hi:g}.", field="target")
     if period not in MetricTarget.Period.values:
         raise ServiceError(f"Period: one of {', '.join(MetricTarget.Period.values)}.", field="period")
-    clean_filters = {}
-    for key, val in (filters or {}).items():
-        if key not in FILTER_KEYS:
-            raise ServiceError(
-                f"Unknown filter {str(key)[:40]!r}; use {', '.join(FILTER_KEYS)}.", field="filters"
-            )
-        val = str(val or "").strip()
-        if len(val) > 100:
-            raise ServiceError(f"The {key} filter is longer than 100 characters.", field="filters")
-        if val:
-            clean_filters[key] = val
+    clean_filters = clean_slice(filters, FILTER_KEYS, check_channel=False)
     return {"name": name, "metric": metric, "target": value, "period": period, "filters": clean_filters}
 
 
